@@ -1,0 +1,325 @@
+"""The one extractor: an intermediate Document in, a Report out.
+
+    text -> normalise (offsets kept) -> template detected from table labels -> parts located ->
+    each table's rows located -> each row's value region cut into slots -> rows aligned to
+    columns jointly with the arithmetic -> cells with provenance; prose -> title, agency, year,
+    date, period, headline figures.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+
+from xxgk.document import Document
+from xxgk.errors import XxgkError
+from xxgk.extract import meta
+from xxgk.extract.locate import (
+    LabelUse,
+    LocatedTable,
+    detect_template,
+    find_headings,
+    locate_table,
+)
+from xxgk.extract.slots import Slot, slots
+from xxgk.extract.solve import UNKNOWN, CellResult, ColumnSpec, PrintedRow, solve_table
+from xxgk.model import CellInfo, Diagnostic, Headline, Location, PartText, Report
+from xxgk.normalize import Compact, normalize
+from xxgk.template import Template, load_template, template_for_year, template_ids
+
+_UNIT = re.compile(r"单位\s*[:：]?\s*(万元|元)")
+_PROSE_RUN = re.compile(r"[\u4e00-\u9fff]{4,}")
+
+
+class _Lines:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def loc(self, start: int, end: int) -> Location:
+        k = bisect_right(self.starts, start) - 1
+        return Location(
+            offset=start, length=end - start, line=k + 1, column=start - self.starts[k] + 1,
+            text=self.text[start:end],
+        )
+
+
+def extract(
+    doc: Document, *, source_path: str | None = None, content_hash: str = ""
+) -> Report:
+    raw_text = doc.text
+    text = normalize(raw_text)
+    ct = Compact(text)
+    lines = _Lines(raw_text)
+    templates = [load_template(i) for i in template_ids()]
+    t, scores = detect_template(ct.text, templates)
+    diagnostics: list[Diagnostic] = []
+    uses: list[LabelUse] = []
+
+    headings = find_headings(ct, t)
+    first_heading = min((h.start for h in headings.values()), default=len(ct.text))
+    title, year, title_agency = meta.find_title(text, ct.source(first_heading) + 200)
+
+    if not any(scores.values()):
+        # No template-specific label: fall back on the year, and say so.
+        if year is not None:
+            t = template_for_year(year)
+        diagnostics.append(Diagnostic(
+            kind="template-undetected",
+            message=f"表格中没有找到可区分模板的标签，按报告年度采用{t.id}年模板",
+            detail={"template": t.id},
+        ))
+        headings = find_headings(ct, t)
+
+    tables: dict[str, LocatedTable] = {}
+    pos = headings["proactive"].end if "proactive" in headings else 0
+    tables["proactive"] = locate_table(ct, t, "proactive", pos, uses)
+    p = tables["proactive"]
+    pos = p.end if p.anchors else (headings["requests"].end if "requests" in headings else pos)
+    tables["requests"] = locate_table(ct, t, "requests", pos, uses)
+    r = tables["requests"]
+    pos = r.end if r.anchors else pos
+    if "appeals" in headings and headings["appeals"].end > pos:
+        pos = headings["appeals"].end
+    tables["appeals"] = locate_table(ct, t, "appeals", pos, uses)
+
+    if not tables["requests"].anchors and not tables["proactive"].anchors and title is None:
+        raise XxgkError(
+            "not-a-report",
+            "未找到政府信息公开工作年度报告的标题或统计表，这似乎不是年度报告",
+            "no annual-report title or statistical tables found: this does not look like an "
+            "annual report on government information disclosure",
+        )
+
+    cells: dict[str, CellResult] = {}
+    printed_rows: dict[str, list[PrintedRow]] = {}
+    for key, lt in tables.items():
+        rows = _printed_rows(t, lt, ct, text, headings, tables)
+        printed_rows[key] = rows
+        if not rows:
+            continue
+        blank_style = any(_interior_blank(r.slots) for r in rows)
+        cells.update(solve_table(rows, t.equations, blank_style))
+        _row_diagnostics(t, key, rows, cells, lines, diagnostics)
+
+    report_cells: dict[str, int | float | None] = {}
+    ambiguous: dict[str, list[int | float | None]] = {}
+    provenance: dict[str, CellInfo] = {}
+    for cid in t.cell_ids:
+        res = cells.get(cid)
+        if res is None:
+            report_cells[cid] = None
+            provenance[cid] = CellInfo(status="missing", note="row not found in the report")
+            continue
+        v = res.value
+        report_cells[cid] = None if v is UNKNOWN else v  # type: ignore[assignment]
+        src = lines.loc(res.slot.start, res.slot.end) if res.slot and res.slot.end > res.slot.start else None
+        provenance[cid] = CellInfo(status=res.status, source=src, candidates=res.candidates, note=res.note)  # type: ignore[arg-type]
+        if res.status == "ambiguous":
+            ambiguous[cid] = res.candidates
+
+    for key, lt in tables.items():
+        for rk in lt.missing_rows:
+            diagnostics.append(Diagnostic(
+                kind="row-not-found",
+                message=f"未找到表格行：{t.row_label(key, rk)}",
+                cells=[c for c in t.cell_ids if c.startswith(f"{key}.{rk}.")],
+            ))
+    for u in uses:
+        diagnostics.append(Diagnostic(
+            kind="label-variant",
+            message=f"标签“{u.found}”与模板“{u.canonical}”不一致" + ("（疑为错别字）" if u.ocr else ""),
+            source=lines.loc(ct.source(u.offset), ct.source(u.offset) + len(u.found)),
+            detail={"canonical": u.canonical, "found": u.found, "ocr": int(u.ocr), "where": u.where},
+        ))
+
+    units = _units(t, tables, ct, text)
+    parts = _parts(t, headings, ct, raw_text, lines)
+
+    # --- prose: agency, date, period, headlines
+    sig_agency, sig_date = meta.find_signature(text)
+    agency = meta.clean_agency(title_agency)
+    if agency is None and sig_agency is not None and not title_agency:
+        agency = meta.clean_agency(sig_agency.value)
+    if agency is None:
+        diagnostics.append(Diagnostic(
+            kind="agency-unnamed",
+            message="报告未写明发布机关名称" + (f"（标题仅写“{title_agency}”）" if title_agency else ""),
+            detail={"title_agency": title_agency},
+        ))
+    if year is None:
+        period = meta.find_period(text)
+        if period:
+            year = period[1].year
+    head_end = ct.source(first_heading) if headings else min(len(text), 400)
+    pub = meta.find_published_date(text, head_end, year)
+    if pub is None and sig_date is not None:
+        d = meta.to_date(sig_date)
+        if d is not None and (year is None or year < d.year <= year + 2):
+            pub = sig_date
+    published = meta.to_date(pub) if pub else None
+    if pub is not None:
+        diagnostics.append(Diagnostic(kind="published-date", message="发布日期", source=lines.loc(pub.start, pub.end)))
+
+    period = meta.find_period(text)
+    if period is not None:
+        a, b, f = period
+        diagnostics.append(Diagnostic(
+            kind="period", message="统计期限", source=lines.loc(f.start, f.end),
+            detail={"from": a.isoformat(), "to": b.isoformat()},
+        ))
+
+    prose_end = ct.source(tables["proactive"].start) if tables["proactive"].start >= 0 else len(text)
+    headlines: list[Headline] = []
+    for spec, f, n in meta.find_headlines(text, 0, prose_end):
+        headlines.append(Headline(
+            key=spec.key, value=int(n) if n else None, unit=spec.unit,
+            source=lines.loc(f.start, f.end),
+        ))
+    for f in meta.find_missing_numbers(text, 0, len(text)):
+        diagnostics.append(Diagnostic(
+            kind="number-missing", message=f"正文数字缺失：“{f.value.strip()}”",
+            source=lines.loc(f.start, f.end),
+        ))
+
+    return Report(
+        template=t.id,  # type: ignore[arg-type]
+        report_year=year,
+        agency=agency,
+        published_date=published,
+        title=title.value if title else None,
+        source_path=source_path,
+        content_hash=content_hash,
+        encoding=doc.encoding,
+        format=doc.format,
+        cells=report_cells,
+        ambiguous=ambiguous,
+        provenance=provenance,
+        units=units,
+        parts=parts,
+        headlines=headlines,
+        diagnostics=diagnostics,
+    )
+
+
+def _interior_blank(sl: list[Slot]) -> bool:
+    nums = [i for i, s in enumerate(sl) if s.is_num]
+    if len(nums) < 2:
+        return False
+    return any(not s.is_num for s in sl[nums[0]:nums[-1]])
+
+
+def _limit_after(pos: int, headings: dict, tables: dict[str, LocatedTable], ct: Compact) -> int:
+    """Compact index of the first part heading or table start after ``pos``."""
+    cands = [h.start for h in headings.values() if h.start > pos]
+    cands += [lt.start for lt in tables.values() if lt.start > pos]
+    return min(cands, default=len(ct.text))
+
+
+def _printed_rows(
+    t: Template, lt: LocatedTable, ct: Compact, text: str, headings: dict,
+    tables: dict[str, LocatedTable],
+) -> list[PrintedRow]:
+    rows: list[PrintedRow] = []
+    if lt.flat_start >= 0:
+        block = lt.block_starts[0][0]
+        start = ct.source_end(lt.flat_start)
+        end = ct.source(_limit_after(lt.flat_start, headings, tables, ct))
+        # the values end where prose begins
+        first_num = re.search(r"\d", text[start:end])
+        if first_num:
+            m = _PROSE_RUN.search(text, start + first_num.start(), end)
+            if m:
+                end = m.start()
+        cols = [
+            ColumnSpec(f"{block.table}.{row.key}.{c.key}", c.signed, c.decimal)
+            for row in block.data_rows() for c in block.row_columns(row)
+        ]
+        rows.append(PrintedRow(cols, slots(text, start, end), label=block.table))
+        return rows
+    for k, anchor in enumerate(lt.anchors):
+        if anchor.row.group:
+            continue
+        start = ct.source_end(anchor.match.end)
+        if k + 1 < len(lt.anchors):
+            end_c = lt.anchors[k + 1].start
+        else:
+            end_c = _limit_after(anchor.match.end, headings, tables, ct)
+        end = ct.source(end_c) if end_c < len(ct.text) else len(text)
+        block = anchor.block
+        cols = [
+            ColumnSpec(cid, c.signed, c.decimal)
+            for cid, c in zip(block.cell_ids(anchor.row), block.row_columns(anchor.row), strict=True)
+        ]
+        rows.append(PrintedRow(cols, slots(text, start, end), label=anchor.row.key))
+    return rows
+
+
+def _row_diagnostics(
+    t: Template, key: str, rows: list[PrintedRow], cells: dict[str, CellResult], lines: _Lines,
+    out: list[Diagnostic],
+) -> None:
+    for r in rows:
+        ids = [c.cell_id for c in r.columns]
+        nums = [s for s in r.slots if s.is_num]
+        split = any(
+            cells[c].note and "run-together" in (cells[c].note or "") for c in ids if c in cells
+        )
+        printed = len(nums) + sum(1 for s in r.slots if not s.is_num and _between(r.slots, s))
+        row_label = t.row_label(key, r.label) if r.label != key else t.table(key).title
+        if split:
+            raw = " ".join(s.text for s in nums)
+            out.append(Diagnostic(
+                kind="digits-run-together",
+                message=f"{row_label}：数字连写（“{raw}”），已按列数和勾稽关系拆分",
+                cells=ids,
+                source=lines.loc(nums[0].start, nums[-1].end) if nums else None,
+                detail={"row": r.label, "printed": raw},
+            ))
+        elif nums and printed != len(ids):
+            out.append(Diagnostic(
+                kind="row-width",
+                message=f"{row_label}：印有{printed}个数，应为{len(ids)}个",
+                cells=ids,
+                source=lines.loc(r.slots[0].start, r.slots[-1].end) if r.slots else None,
+                detail={"row": r.label, "printed": printed, "expected": len(ids), "table": key},
+            ))
+
+
+def _between(sl: list[Slot], s: Slot) -> bool:
+    i = sl.index(s)
+    return any(x.is_num for x in sl[:i]) and any(x.is_num for x in sl[i + 1:])
+
+
+def _units(t: Template, tables: dict[str, LocatedTable], ct: Compact, text: str) -> dict[str, str]:
+    units: dict[str, str] = {}
+    for lt in tables.values():
+        for k, (block, bstart) in enumerate(lt.block_starts):
+            first = next((a for a in lt.anchors if a.block is block), None)
+            for col in block.columns:
+                if not (col.unit or col.unit_from_report):
+                    continue
+                unit = col.unit
+                if first is not None:
+                    m = _UNIT.search(text, ct.source(bstart), ct.source(first.match.start))
+                    if m:
+                        unit = m.group(1)
+                for row in block.data_rows():
+                    if unit:
+                        units[f"{block.table}.{row.key}.{col.key}"] = unit
+    return units
+
+
+def _parts(t: Template, headings: dict, ct: Compact, raw: str, lines: _Lines) -> dict[str, PartText]:
+    out: dict[str, PartText] = {}
+    ordered = sorted(headings.values(), key=lambda h: h.start)
+    for i, h in enumerate(ordered):
+        part = t.part(h.key)
+        a = ct.source(h.start)
+        b = ct.source_end(h.end)
+        end = ct.source(ordered[i + 1].start) if i + 1 < len(ordered) else len(raw)
+        out[h.key] = PartText(
+            key=h.key, numeral=part.numeral, heading=raw[a:b].strip(),
+            text=raw[b:end].strip(), source=lines.loc(a, b),
+        )
+    return out

@@ -1,0 +1,158 @@
+"""What the prose says: title, agency, report year, publication date, statistics period and the
+headline figures (主动公开政务信息2926条 …), each with where it was read."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from functools import cache
+
+from xxgk.template import _raw
+
+_TITLE = re.compile(
+    r"(?P<agency>[^\n\d。，,:;；>|]{0,40}?)\s*(?P<year>20\d{2})\s*年\s*(?:度)?\s*(?:本机关|本单位|的)?"
+    r"(?:政府信息公开|政务公开|信息公开)\s*(?:工作)?\s*(?:年度)?\s*报告"
+)
+_GENERIC_AGENCY = re.compile(
+    r"^(?:本|我)?(?:[区县市州旗镇乡]|街道)?(?:人民)?政府(?:办公室|办公厅|办)?$|^(?:本|我)(?:单位|机关|局|办|委)$"
+)
+_ORG_SUFFIX = re.compile(
+    r"(?:人民政府|办公室|办公厅|局|委员会|委|街道办事处|办事处|中心|厅|院|署|政府|镇|乡|街道|公司)$"
+)
+_DATE = re.compile(
+    r"(?P<y>20\d{2})\s*[年\-/.]\s*(?P<m>\d{1,2})\s*[月\-/.]\s*(?P<d>\d{1,2})\s*日?"
+)
+_PERIOD = re.compile(
+    r"统计(?:期限|时限|期间|区间|时间|周期)?(?:为|是|:)?\s*(?:自|从)?\s*"
+    r"(?P<y1>20\d{2})\s*年\s*(?P<m1>\d{1,2})\s*月\s*(?P<d1>\d{1,2})\s*日\s*(?:起)?\s*(?:至|到|-|—|~)\s*"
+    r"(?P<y2>20\d{2})\s*年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日"
+)
+_MISSING_NUMBER = re.compile(r"(?:(?<![公一])共|共计|合计|累计|总计)\s*(?=[条件篇项期份次])")
+
+
+@dataclass(frozen=True)
+class Found:
+    value: str
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class HeadlineSpec:
+    key: str
+    label: str
+    unit: str
+    patterns: tuple[re.Pattern[str], ...]
+    cells: tuple[str, ...]
+
+
+@cache
+def headline_specs() -> tuple[HeadlineSpec, ...]:
+    return tuple(
+        HeadlineSpec(
+            h["key"], h["label"], h.get("unit", ""),
+            tuple(re.compile(p) for p in h["patterns"]), tuple(h.get("cells", [])),
+        )
+        for h in _raw().get("headlines", [])
+    )
+
+
+def find_title(text: str, limit: int) -> tuple[Found | None, int | None, str | None]:
+    """(title, report year, agency as printed in the title) from the text before ``limit``."""
+    m = _TITLE.search(text, 0, max(limit, 0) or len(text))
+    if not m:
+        m = _TITLE.search(text)
+    if not m:
+        return None, None, None
+    agency = m.group("agency").strip(" \t\r\n*#:：")
+    return Found(m.group(0).strip(), m.start(), m.end()), int(m.group("year")), agency or None
+
+
+def clean_agency(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = name.strip()
+    if len(name) < 2 or _GENERIC_AGENCY.match(name):
+        return None
+    return name
+
+
+def find_signature(text: str) -> tuple[Found | None, Found | None]:
+    """(agency, date) from the signature lines at the end of the report."""
+    lines = [(m.start(), m.group()) for m in re.finditer(r"[^\n]+", text)]
+    tail = [(s, ln) for s, ln in lines if ln.strip()][-8:]
+    agency: Found | None = None
+    date: Found | None = None
+    for s, ln in tail:
+        stripped = ln.strip()
+        lead = len(ln) - len(ln.lstrip())
+        dm = _DATE.fullmatch(stripped)
+        if dm:
+            date = Found(stripped, s + lead, s + lead + len(stripped))
+            continue
+        if len(stripped) <= 30 and _ORG_SUFFIX.search(stripped) and not re.search(r"[，。,;；:：]", stripped):
+            agency = Found(stripped, s + lead, s + lead + len(stripped))
+    return agency, date
+
+
+def find_published_date(text: str, head_end: int, report_year: int | None) -> Found | None:
+    """A publication date in the page header (before the first part) or signature."""
+    for m in _DATE.finditer(text, 0, max(head_end, 0)):
+        y = int(m.group("y"))
+        if report_year is not None and not (report_year < y <= report_year + 2):
+            continue
+        if _valid_date(m):
+            return Found(m.group(0), m.start(), m.end())
+    return None
+
+
+def _valid_date(m: re.Match[str]) -> bool:
+    try:
+        dt.date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+    except ValueError:
+        return False
+    return True
+
+
+def to_date(f: Found) -> dt.date | None:
+    m = _DATE.search(f.value)
+    if not m or not _valid_date(m):
+        return None
+    return dt.date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
+
+
+def find_period(text: str) -> tuple[dt.date, dt.date, Found] | None:
+    m = _PERIOD.search(text)
+    if not m:
+        return None
+    try:
+        a = dt.date(int(m.group("y1")), int(m.group("m1")), int(m.group("d1")))
+        b = dt.date(int(m.group("y2")), int(m.group("m2")), int(m.group("d2")))
+    except ValueError:
+        return None
+    return a, b, Found(m.group(0), m.start(), m.end())
+
+
+def find_headlines(text: str, start: int = 0, stop: int | None = None) -> list[tuple[HeadlineSpec, Found, str]]:
+    """Headline figures in ``text[start:stop]``: (spec, where, number text, '' if left out)."""
+    stop = len(text) if stop is None else stop
+    out = []
+    for spec in headline_specs():
+        for pat in spec.patterns:
+            m = pat.search(text, start, stop)
+            if m:
+                out.append((spec, Found(m.group(0), m.start(), m.end()), m.group("n")))
+                break
+    return out
+
+
+def find_missing_numbers(text: str, start: int = 0, stop: int | None = None) -> list[Found]:
+    """Places where the prose gives a quantity word with its number left out ("公开信息共条")."""
+    stop = len(text) if stop is None else stop
+    out = []
+    for m in _MISSING_NUMBER.finditer(text, start, stop):
+        a = max(start, m.start() - 12)
+        b = min(stop, m.end() + 1)
+        out.append(Found(text[a:b].replace("\n", " "), m.start(), m.end() + 1))
+    return out

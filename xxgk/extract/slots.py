@@ -1,0 +1,117 @@
+"""Cutting a row's value region into slots: numbers and explicit blank cells, with positions.
+
+A printed row arrives in many shapes: tab-separated cells ("⇥⇥0⇥0⇥…"), one cell per line with
+the first cells on the label's line ("⍽99⍽1¶¶¶¶¶100"), tab-indented lines ("¶⇥1¶⇥0…"), space
+separated, or digits run together ("221148"). A *slot* is one printed cell: a number token (which
+may hold several cells' digits run together) or an empty cell. How many cell boundaries a run of
+white space makes: the number of tabs if it has any, else the number of line breaks, else one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_TOKEN = re.compile(
+    r"(?P<ws>\s+)"
+    r"|(?P<num>[-+]?\d+(?:\.\d+)?)"
+    r"|(?P<dash>[—–/\\-]+)"
+    r"|(?P<unit>万元|元|件|条|个|项|次|篇|份)"
+    r"|(?P<other>[^\s\d—–/\\-]+)"
+)
+_LEADING_ZERO = re.compile(r"0\d")
+
+
+@dataclass(frozen=True)
+class Slot:
+    kind: str  # "num" | "blank"
+    text: str
+    start: int  # offset in the document text
+    end: int
+    hard: bool = True  # starts a new cell (after a tab or line break), not glued to a neighbour
+
+    @property
+    def is_num(self) -> bool:
+        return self.kind == "num"
+
+
+def slots(text: str, start: int, end: int) -> list[Slot]:
+    """Slots of ``text[start:end]``.
+
+    Anything that is not a number, a dash or white space (label residue, a unit, a group label
+    such as "（四）无法提供") is dropped; a number glued to such text on both sides, or glued before
+    it (保留4位小数, 2022年), is residue too.
+    """
+    toks: list[tuple[str, str, int, int]] = []
+    for m in _TOKEN.finditer(text, start, end):
+        toks.append((m.lastgroup or "other", m.group(), m.start(), m.end()))
+    # Drop residue numbers.
+    cleaned: list[tuple[str, str, int, int]] = []
+    for i, (kind, s, a, b) in enumerate(toks):
+        if kind == "num":
+            prev_k = toks[i - 1][0] if i > 0 else "ws"
+            next_k = toks[i + 1][0] if i + 1 < len(toks) else "ws"
+            if next_k == "other" or (prev_k == "other" and next_k not in ("ws", "unit")):
+                continue
+            if prev_k == "other" and next_k == "unit":
+                pass
+        if kind in ("other", "unit"):
+            continue
+        cleaned.append((kind, s, a, b))
+    out: list[Slot] = []
+    hard = False  # the first value on the label's own line is glued to the label
+    for i, (kind, s, a, b) in enumerate(cleaned):
+        if kind == "ws":
+            n = s.count("\t") or s.count("\n")
+            if n == 0:
+                hard = False
+                continue  # spaces only separate tokens
+            hard = True
+            if i == 0:
+                out.append(Slot("blank", "", a, a))  # the label's own cell, left empty
+            out.extend(Slot("blank", "", a, a) for _ in range(n - 1))
+        elif kind == "dash":
+            out.append(Slot("blank", s, a, b))
+        else:
+            out.append(Slot("num", s, a, b, hard))
+        hard = False
+    return out
+
+
+def valid_number(s: str, signed: bool, decimal: bool) -> bool:
+    body = s
+    if body[:1] in "+-":
+        if not signed:
+            return False
+        body = body[1:]
+    if "." in body:
+        if not decimal:
+            return False
+        whole = body.split(".")[0]
+        return not _LEADING_ZERO.match(whole)
+    return not _LEADING_ZERO.match(body)
+
+
+def to_number(s: str) -> int | float:
+    if "." in s:
+        f = float(s)
+        return int(f) if f.is_integer() and s.endswith(".0") else f
+    return int(s)
+
+
+def splits(digits: str, k: int) -> list[list[str]]:
+    """All ways to cut a run of digits into k numbers without leading zeros."""
+    n = len(digits)
+    if k == 1:
+        return [[digits]] if not _LEADING_ZERO.match(digits) else []
+    if k > n:
+        return []
+    out: list[list[str]] = []
+    first_max = n - (k - 1)
+    for i in range(1, first_max + 1):
+        head = digits[:i]
+        if _LEADING_ZERO.match(head):
+            break
+        for rest in splits(digits[i:], k - 1):
+            out.append([head, *rest])
+    return out

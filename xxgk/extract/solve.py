@@ -1,0 +1,423 @@
+"""Aligning printed numbers to template columns, using the arithmetic.
+
+A printed row is a list of slots (numbers, possibly with several cells' digits run together, and
+empty cells). Reading it means assigning slots to the row's columns. When the slots fit the
+columns one to one, the row is read as printed. Otherwise alignments are enumerated with as few
+*edits* as possible:
+
+* a column with no slot (the report dropped a cell): 1 edit, its value computed by arithmetic;
+* a number slot left over (a doubled cell, an added subtotal column): 1 edit;
+* an empty slot in the middle of a row of a table that writes zeros as blanks: 1 edit to drop;
+  an empty slot taken as a cell in a table that prints its zeros: 1 edit;
+* cutting run-together digits ("221148") into cells, and dropping empty slots at a row's edges
+  (layout residue): free, but a cut never makes a number with a leading zero.
+
+Each row keeps its candidate alignments with the fewest edits that satisfy the row's own
+equations (or, if none does, the fewest edits). Then the rows of a table are chosen jointly,
+minimising (violated equations, edits) over the table's equations (column totals, 勾稽关系).
+When several choices are equally good and give a cell different values, the cell is ambiguous:
+its candidates are reported and no value is picked.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+
+from xxgk.extract.slots import Slot, splits, to_number, valid_number
+from xxgk.template import Equation
+
+Number = int | float
+
+
+class _Unknown:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "?"
+
+
+UNKNOWN = _Unknown()
+Value = Number | None | _Unknown
+
+MAX_EDITS = 3
+MAX_ROW_CANDIDATES = 4000
+MAX_COMBINATIONS = 20000
+MAX_EXTRA_EDITS = 4
+EPS = 1e-6
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    cell_id: str
+    signed: bool = False
+    decimal: bool = False
+
+
+@dataclass(frozen=True)
+class Placement:
+    slot: int | None  # index of the slot the value came from; None: not printed
+    split: bool = False  # the slot's digits were cut into several cells
+
+
+@dataclass
+class RowCandidate:
+    values: tuple[Value, ...]
+    placements: tuple[Placement, ...]
+    edits: int
+    violations: int = 0
+
+
+@dataclass
+class PrintedRow:
+    """One printed row: the cells it should hold, in order, and its slots."""
+
+    columns: list[ColumnSpec]
+    slots: list[Slot]
+    label: str = ""
+    candidates: list[RowCandidate] = field(default_factory=list)
+
+
+def _enumerate(
+    slots: Sequence[Slot], cols: Sequence[ColumnSpec], blank_style: bool, budget: int
+) -> Iterator[RowCandidate]:
+    n_slots, n_cols = len(slots), len(cols)
+    nums = [i for i, s in enumerate(slots) if s.is_num]
+    first_num = nums[0] if nums else n_slots
+    last_num = nums[-1] if nums else -1
+    count = 0
+
+    def drop_cost(i: int) -> int:
+        s = slots[i]
+        if s.is_num:
+            return 1
+        if i > last_num:
+            return 0  # trailing: the separation from the next row
+        if i < first_num:
+            # leading: layout residue in a table that prints zeros; in a table that writes zeros
+            # as blanks, the label's line and the empty lines after it are cells
+            return 1 if blank_style and nums else 0
+        return 1 if blank_style else 0
+
+    # In a table that prints its zeros, an empty slot is layout, not a cell: taking it as a
+    # cell is less plausible than a dropped cell.
+    blank_cost = 0 if blank_style else 2
+
+    def missing_cost(i: int) -> int:
+        # A cell is lost where the layout is loose (at a line or tab break, next to an empty
+        # cell, at the row's end), hardly ever between two numbers printed on one line.
+        if i == n_slots or slots[i].hard or (i > 0 and not slots[i - 1].is_num):
+            return 1
+        return 2
+    values: list[Value] = []
+    places: list[Placement] = []
+
+    def rec(i: int, j: int, edits: int) -> Iterator[RowCandidate]:
+        nonlocal count
+        if count >= MAX_ROW_CANDIDATES or edits > budget:
+            return
+        if j == n_cols:
+            extra = sum(drop_cost(k) for k in range(i, n_slots))
+            if edits + extra <= budget:
+                count += 1
+                yield RowCandidate(tuple(values), tuple(places), edits + extra)
+            return
+        if i == n_slots:
+            missing = n_cols - j
+            if edits + missing <= budget:
+                count += 1
+                yield RowCandidate(
+                    tuple(values) + (UNKNOWN,) * missing,
+                    tuple(places) + (Placement(None),) * missing,
+                    edits + missing,
+                )
+            return
+        slot = slots[i]
+        # use the slot
+        if slot.is_num:
+            text = slot.text
+            plain = text.isdigit()
+            max_k = min(len(text), n_cols - j) if plain else 1
+            for k in range(1, max_k + 1):
+                pieces = splits(text, k) if plain else [[text]]
+                for parts in pieces:
+                    if not all(
+                        valid_number(p, cols[j + q].signed, cols[j + q].decimal)
+                        for q, p in enumerate(parts)
+                    ):
+                        continue
+                    for p in parts:
+                        values.append(to_number(p))
+                        places.append(Placement(i, k > 1))
+                    yield from rec(i + 1, j + k, edits)
+                    del values[-k:]
+                    del places[-k:]
+        else:
+            values.append(None)
+            places.append(Placement(i))
+            yield from rec(i + 1, j + 1, edits + blank_cost)
+            values.pop()
+            places.pop()
+        # drop the slot
+        yield from rec(i + 1, j, edits + drop_cost(i))
+        # the column has no slot
+        values.append(UNKNOWN)
+        places.append(Placement(None))
+        yield from rec(i, j + 1, edits + missing_cost(i))
+        values.pop()
+        places.pop()
+
+    yield from rec(0, 0, 0)
+
+
+def evaluate(
+    values: dict[str, Value], equations: Sequence[Equation], signed: set[str]
+) -> int:
+    """Fill in unknown cells the equations determine (in place); return the violations."""
+    changed = True
+    while changed:
+        changed = False
+        for eq in equations:
+            unknown = [c for c in eq.cells if values.get(c) is UNKNOWN]
+            if not unknown:
+                continue
+            d = _known_sum(values, eq.lhs) - _known_sum(values, eq.rhs)
+            ul = [c for c in eq.lhs if values.get(c) is UNKNOWN]
+            ur = [c for c in eq.rhs if values.get(c) is UNKNOWN]
+            if len(unknown) == 1:
+                x = -d if ul else d
+                if x < -EPS and unknown[0] not in signed:
+                    continue  # infeasible; counted below
+                values[unknown[0]] = _clean(x)
+                changed = True
+            elif abs(d) < EPS and (not ul or not ur) and not (set(unknown) & signed):
+                for c in unknown:
+                    values[c] = 0
+                changed = True
+    violations = 0
+    for eq in equations:
+        unknown = [c for c in eq.cells if values.get(c) is UNKNOWN]
+        d = _known_sum(values, eq.lhs) - _known_sum(values, eq.rhs)
+        if not unknown:
+            if abs(d) > EPS:
+                violations += 1
+            continue
+        if set(unknown) & signed:
+            continue
+        ul = any(values.get(c) is UNKNOWN for c in eq.lhs)
+        ur = any(values.get(c) is UNKNOWN for c in eq.rhs)
+        if (d > EPS and not ur) or (d < -EPS and not ul):
+            violations += 1
+    return violations
+
+
+def _known_sum(values: dict[str, Value], cells: Sequence[str]) -> float:
+    total = 0.0
+    for c in cells:
+        v = values.get(c)
+        if isinstance(v, (int, float)):
+            total += v
+    return total
+
+
+def _clean(x: float) -> Number:
+    r = round(x, 6)
+    return int(r) if float(r).is_integer() else r
+
+
+def row_candidates(
+    row: PrintedRow, equations: Sequence[Equation], blank_style: bool
+) -> list[RowCandidate]:
+    """Candidate alignments of one printed row (see the module docstring)."""
+    ids = [c.cell_id for c in row.columns]
+    idset = set(ids)
+    local = [eq for eq in equations if set(eq.cells) <= idset]
+    signed = {c.cell_id for c in row.columns if c.signed}
+    found: dict[tuple[object, ...], RowCandidate] = {}
+    stop_level: int | None = None
+    for budget in range(0, MAX_EDITS + 1):
+        if stop_level is not None and budget > stop_level:
+            break
+        level_new: list[RowCandidate] = []
+        for cand in _enumerate(row.slots, row.columns, blank_style, budget):
+            vals: dict[str, Value] = dict(zip(ids, cand.values, strict=True))
+            cand.violations = evaluate(vals, local, signed)
+            if blank_style:
+                # In a table that writes zeros as blanks, what a layout loses is empty cells:
+                # a lost cell reads as empty, and a lost cell holding a number is less likely.
+                for k, place in enumerate(cand.placements):
+                    v = vals[ids[k]]
+                    if place.slot is None and isinstance(v, (int, float)):
+                        if v == 0:
+                            vals[ids[k]] = None
+                        else:
+                            cand.edits += 1
+            cand.values = tuple(vals[i] for i in ids)
+            key = (tuple(repr(v) for v in cand.values), cand.edits)
+            if key not in found:
+                found[key] = cand
+                level_new.append(cand)
+        if budget == 0 and found:
+            exact = [c for c in found.values() if c.edits == 0]
+            good = [c for c in exact if c.violations == 0]
+            if good:
+                return good  # fits its columns and its own arithmetic: read as printed
+            as_printed = [c for c in exact if not any(p.split for p in c.placements)]
+            if as_printed:
+                return as_printed  # fits its columns as printed: an arithmetic error, not a layout one
+        if stop_level is None and any(c.violations == 0 for c in found.values()):
+            stop_level = budget + 1  # one level of slack: the table's arithmetic decides
+    cands = list(found.values())
+    if not cands:
+        return []
+    best_v = min(c.violations for c in cands)
+    return [c for c in cands if c.violations == best_v]
+
+
+@dataclass
+class CellResult:
+    value: Value
+    status: str  # read | inferred | ambiguous
+    candidates: list[Number | None]
+    slot: Slot | None
+    note: str | None = None
+
+
+def solve_table(
+    rows: list[PrintedRow], equations: Sequence[Equation], blank_style: bool
+) -> dict[str, CellResult]:
+    """Read every printed row of one table, choosing alignments jointly."""
+    signed = {c.cell_id for r in rows for c in r.columns if c.signed}
+    for r in rows:
+        r.candidates = row_candidates(r, equations, blank_style)
+    table_cells = {c.cell_id for r in rows for c in r.columns}
+    table_eqs = [eq for eq in equations if set(eq.cells) <= table_cells]
+
+    # Distinct value vectors per row. Candidates the equations cannot tell apart (an empty cell
+    # counts as 0) are dominated by the one with the fewest edits.
+    options: list[list[RowCandidate]] = []
+    for r in rows:
+        seen: dict[tuple[object, ...], RowCandidate] = {}
+        for c in r.candidates:
+            seen.setdefault(tuple(repr(v) for v in c.values), c)
+        groups: dict[tuple[object, ...], list[RowCandidate]] = {}
+        for c in seen.values():
+            sig = tuple(repr(0 if v is None else v) for v in c.values)
+            groups.setdefault(sig, []).append(c)
+        kept: list[RowCandidate] = []
+        for g in groups.values():
+            least = min(c.edits for c in g)
+            kept += [c for c in g if c.edits == least]
+        options.append(kept or [_empty_candidate(r)])
+
+    best: list[tuple[tuple[int, int], list[RowCandidate], dict[str, Value]]] = []
+    best_score: tuple[int, int] | None = None
+    explored = 0
+    base = [min(c.edits for c in o) for o in options]
+    for extra in range(0, MAX_EXTRA_EDITS + 1):
+        for combo in _combos(options, base, extra):
+            explored += 1
+            vals: dict[str, Value] = {}
+            for r, cand in zip(rows, combo, strict=True):
+                for col, v in zip(r.columns, cand.values, strict=True):
+                    vals[col.cell_id] = v
+            viol = evaluate(vals, table_eqs, signed)
+            score = (viol, sum(c.edits for c in combo))
+            if best_score is None or score < best_score:
+                best_score = score
+                best = [(score, list(combo), vals)]
+            elif score == best_score:
+                best.append((score, list(combo), vals))
+            if explored >= MAX_COMBINATIONS:
+                break
+        if explored >= MAX_COMBINATIONS or (best_score is not None and best_score[0] == 0):
+            break
+    too_many = explored >= MAX_COMBINATIONS
+
+    results: dict[str, CellResult] = {}
+    for ri, r in enumerate(rows):
+        for ci, col in enumerate(r.columns):
+            cid = col.cell_id
+            seen_vals: list[Value] = []
+            for _, combo, vals in best:
+                v = vals[cid]
+                if not any(_same(v, s) for s in seen_vals):
+                    seen_vals.append(v)
+            if too_many:
+                for cand in options[ri]:
+                    v = cand.values[ci]
+                    if not any(_same(v, s) for s in seen_vals):
+                        seen_vals.append(v)
+            chosen = best[0][1][ri]
+            place = chosen.placements[ci]
+            slot = r.slots[place.slot] if place.slot is not None else None
+            if len(seen_vals) > 1 or seen_vals[0] is UNKNOWN:
+                cands = sorted(
+                    (v for v in seen_vals if v is not UNKNOWN),
+                    key=lambda v: (v is None, v if isinstance(v, (int, float)) else 0),
+                )
+                cand_list: list[Number | None] = [
+                    v for v in cands if not isinstance(v, _Unknown)
+                ]
+                if any(v is UNKNOWN for v in seen_vals):
+                    cand_list.append(None)
+                results[cid] = CellResult(
+                    None, "ambiguous", cand_list, slot,
+                    "the text and the arithmetic allow several readings"
+                    if len(seen_vals) > 1 else "not printed and not determined by the arithmetic",
+                )
+                continue
+            v = seen_vals[0]
+            if place.slot is None:
+                note = "not printed; computed from the arithmetic"
+                if v == 0 and blank_style:
+                    v = None
+                    note = "not printed; the arithmetic leaves it empty (the table writes zeros as blanks)"
+                results[cid] = CellResult(v, "inferred", [], None, note)
+            elif place.split:
+                results[cid] = CellResult(
+                    v, "inferred", [], slot,
+                    f"cut from run-together digits {slot.text!r}" if slot else None,
+                )
+            elif len(options[ri]) > 1 or chosen.edits > 0:
+                results[cid] = CellResult(v, "inferred", [], slot, "column placed by the arithmetic")
+            else:
+                results[cid] = CellResult(v, "read", [], slot)
+    return results
+
+
+def _combos(
+    options: list[list[RowCandidate]], base: list[int], extra: int
+) -> Iterator[tuple[RowCandidate, ...]]:
+    """Every choice of one candidate per row whose edits exceed the rows' minimum by ``extra``."""
+    n = len(options)
+    chosen: list[RowCandidate] = []
+
+    def rec(i: int, left: int) -> Iterator[tuple[RowCandidate, ...]]:
+        if i == n:
+            if left == 0:
+                yield tuple(chosen)
+            return
+        for c in options[i]:
+            over = c.edits - base[i]
+            if over <= left:
+                chosen.append(c)
+                yield from rec(i + 1, left - over)
+                chosen.pop()
+
+    yield from rec(0, extra)
+
+
+def _same(a: Value, b: Value) -> bool:
+    if a is UNKNOWN or b is UNKNOWN:
+        return a is b
+    if a is None or b is None:
+        return a is b
+    assert isinstance(a, (int, float)) and isinstance(b, (int, float))
+    return abs(a - b) < EPS
+
+
+def _empty_candidate(r: PrintedRow) -> RowCandidate:
+    n = len(r.columns)
+    return RowCandidate((UNKNOWN,) * n, (Placement(None),) * n, n)

@@ -1,0 +1,117 @@
+"""The report model: what xxgk reads out of an annual report, and what the checker finds.
+
+``Report.cells`` maps every cell identifier of the report's template to a number, or ``None``
+where the report leaves the cell blank or the number is ambiguous; ``Report.ambiguous`` lists the
+candidate readings of every cell the text does not determine; ``Report.provenance`` says, for each
+cell, how it was obtained (read / inferred / ambiguous) and where in the source it was read.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Number = int | float
+SCHEMA_VERSION = "1"
+
+CellStatus = Literal["read", "inferred", "ambiguous", "missing"]
+
+
+class Location(BaseModel):
+    """Where something was read: 1-based line and column, 0-based character offset, raw text."""
+
+    model_config = ConfigDict(frozen=True)
+
+    offset: int
+    length: int
+    line: int
+    column: int
+    text: str
+
+
+class CellInfo(BaseModel):
+    status: CellStatus = Field(
+        description="read: printed in the table; inferred: placed or computed by the arithmetic "
+        "(a dropped cell, run-together digits); ambiguous: the text allows several readings; "
+        "missing: the row was not found"
+    )
+    source: Location | None = None
+    candidates: list[Number | None] = Field(
+        default_factory=list, description="possible values of an ambiguous cell (null: unknown)"
+    )
+    note: str | None = None
+
+
+class Headline(BaseModel):
+    """A figure stated in the prose, e.g. 主动公开政务信息2926条."""
+
+    key: str
+    value: Number | None = Field(description="null when the prose leaves the number out")
+    unit: str | None = None
+    source: Location
+
+
+class PartText(BaseModel):
+    key: str
+    numeral: str
+    heading: str | None = Field(description="the heading as printed, null if the report has none")
+    text: str
+    source: Location | None = None
+
+
+class Diagnostic(BaseModel):
+    """Something the reader noticed about the layout (the checker turns these into findings)."""
+
+    kind: str
+    message: str
+    cells: list[str] = Field(default_factory=list)
+    source: Location | None = None
+    detail: dict[str, str | int | float | list[str] | None] = Field(default_factory=dict)
+
+
+class Report(BaseModel):
+    """One annual report as exact data."""
+
+    schema_version: str = SCHEMA_VERSION
+    template: Literal["2019", "2021"]
+    report_year: int | None
+    agency: str | None
+    published_date: dt.date | None
+    title: str | None = None
+    source_path: str | None = None
+    content_hash: str = Field(description="sha256 of the source bytes")
+    encoding: str | None = None
+    format: str = "text"
+    cells: dict[str, Number | None]
+    ambiguous: dict[str, list[Number | None]] = Field(default_factory=dict)
+    provenance: dict[str, CellInfo] = Field(default_factory=dict)
+    units: dict[str, str] = Field(default_factory=dict)
+    parts: dict[str, PartText] = Field(default_factory=dict)
+    headlines: list[Headline] = Field(default_factory=list)
+    diagnostics: list[Diagnostic] = Field(default_factory=list)
+
+    def value(self, cell_id: str) -> Number | None:
+        return self.cells[cell_id]
+
+
+Severity = Literal["error", "warning", "info"]
+
+
+class Finding(BaseModel):
+    rule: str
+    severity: Severity
+    message: str
+    message_en: str
+    cells: list[str] = Field(default_factory=list)
+    source: Location | None = None
+
+
+class ParseFailure(BaseModel):
+    """A file that could not be read, with the reason (for batch output)."""
+
+    source_path: str
+    code: str
+    message: str
+    message_en: str

@@ -1,0 +1,83 @@
+"""Readers: a file's bytes in, an intermediate :class:`~xxgk.document.Document` out.
+
+The reader is chosen by content, not by file name. Plain text is read here; other published
+forms (web pages, Word, PDF) get their own readers that yield the same document.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from xxgk.document import Document
+from xxgk.errors import XxgkError
+from xxgk.readers.text import decode_text
+
+# 100 MB is far beyond any real annual report (they are 5-50 KB of text, a few MB as PDF).
+DEFAULT_MAX_BYTES = 20 * 1024 * 1024
+
+# Magic numbers of formats that are not plain text.
+_MAGIC: list[tuple[bytes, str, str]] = [
+    (b"%PDF", "PDF 文件", "a PDF file"),
+    (b"PK\x03\x04", "ZIP/Office 文件（DOCX、XLSX 等）", "a ZIP/Office file (DOCX, XLSX, ...)"),
+    (b"\xd0\xcf\x11\xe0", "旧版 Office 文件（DOC、WPS 等）", "an old Office file (DOC, WPS, ...)"),
+    (b"\x89PNG", "PNG 图像", "a PNG image"),
+    (b"\xff\xd8\xff", "JPEG 图像", "a JPEG image"),
+    (b"GIF8", "GIF 图像", "a GIF image"),
+    (b"BM", "BMP 图像", "a BMP image"),
+    (b"II*\x00", "TIFF 图像", "a TIFF image"),
+    (b"MM\x00*", "TIFF 图像", "a TIFF image"),
+    (b"RIFF", "RIFF 媒体文件", "a RIFF media file"),
+    (b"\x1f\x8b", "gzip 压缩文件", "a gzip archive"),
+    (b"Rar!", "RAR 压缩文件", "a RAR archive"),
+    (b"7z\xbc\xaf", "7z 压缩文件", "a 7z archive"),
+    (b"\x7fELF", "可执行文件", "an executable"),
+]
+
+
+def read_bytes(path: str | os.PathLike[str], max_bytes: int = DEFAULT_MAX_BYTES) -> bytes:
+    p = Path(path)
+    if not p.exists():
+        raise XxgkError("not-found", f"文件不存在：{p}", f"no such file: {p}")
+    if p.is_dir():
+        raise XxgkError("is-directory", f"这是一个文件夹，不是文件：{p}", f"this is a folder, not a file: {p}")
+    try:
+        size = p.stat().st_size
+        if size > max_bytes:
+            raise XxgkError(
+                "too-large",
+                f"文件过大（{size / 1048576:.1f} MB，上限 {max_bytes / 1048576:.0f} MB）：{p}",
+                f"file too large ({size / 1048576:.1f} MB, limit {max_bytes / 1048576:.0f} MB): {p}",
+            )
+        with p.open("rb") as fh:
+            data = fh.read(max_bytes + 1)
+    except PermissionError:
+        raise XxgkError("unreadable", f"无权读取文件：{p}", f"permission denied: {p}") from None
+    except OSError as e:
+        raise XxgkError("unreadable", f"无法读取文件：{p}（{e.strerror}）", f"cannot read file: {p} ({e.strerror})") from None
+    if len(data) > max_bytes:
+        raise XxgkError("too-large", f"文件过大：{p}", f"file too large: {p}")
+    return data
+
+
+def sniff(data: bytes) -> tuple[str, str] | None:
+    """The kind of a non-text file from its first bytes, or None for (possibly) text."""
+    for magic, zh, en in _MAGIC:
+        if data.startswith(magic):
+            return zh, en
+    return None
+
+
+def read_document(data: bytes, name: str = "<bytes>") -> Document:
+    """Bytes -> Document, choosing the reader by content."""
+    if not data.strip():
+        raise XxgkError("empty", f"文件为空：{name}", f"empty file: {name}")
+    kind = sniff(data)
+    if kind is not None:
+        raise XxgkError(
+            "unsupported-format",
+            f"不是文本格式的年度报告（{kind[0]}），此格式暂不支持：{name}",
+            f"not a plain-text report ({kind[1]}); this format is not supported yet: {name}",
+        )
+    text, encoding = decode_text(data, name)
+    return Document.from_text(text, encoding=encoding)

@@ -78,6 +78,9 @@ class Report(BaseModel):
     template: Literal["2019", "2021"]
     report_year: int | None
     agency: str | None
+    agency_source: Literal["title", "signature"] | None = Field(
+        default=None, description="where the agency's name was read: the title or the signature"
+    )
     published_date: dt.date | None
     title: str | None = None
     source_path: str | None = None

@@ -139,8 +139,10 @@ def extract(
     # --- prose: agency, date, period, headlines
     sig_agency, sig_date = meta.find_signature(text)
     agency = meta.clean_agency(title_agency)
+    agency_source = "title" if agency else None
     if agency is None and sig_agency is not None and not title_agency:
         agency = meta.clean_agency(sig_agency.value)
+        agency_source = "signature" if agency else None
     if agency is None:
         diagnostics.append(Diagnostic(
             kind="agency-unnamed",
@@ -186,6 +188,7 @@ def extract(
         template=t.id,  # type: ignore[arg-type]
         report_year=year,
         agency=agency,
+        agency_source=agency_source,  # type: ignore[arg-type]
         published_date=published,
         title=title.value if title else None,
         source_path=source_path,
@@ -262,28 +265,37 @@ def _row_diagnostics(
     for r in rows:
         ids = [c.cell_id for c in r.columns]
         nums = [s for s in r.slots if s.is_num]
-        split = any(
-            cells[c].note and "run-together" in (cells[c].note or "") for c in ids if c in cells
+        chosen = r.chosen
+        if chosen is None or not nums:
+            continue
+        run_together = any(p.split for p in chosen.placements) or (
+            any(cells.get(c) is not None and cells[c].status == "ambiguous" for c in ids)
+            and len(nums) < len(ids) and sum(len(s.text) for s in nums) >= len(ids)
         )
-        printed = len(nums) + sum(1 for s in r.slots if not s.is_num and _between(r.slots, s))
         row_label = t.row_label(key, r.label) if r.label != key else t.table(key).title
-        if split:
+        src = lines.loc(nums[0].start, nums[-1].end)
+        if run_together:
             raw = " ".join(s.text for s in nums)
             out.append(Diagnostic(
                 kind="digits-run-together",
                 message=f"{row_label}：数字连写（“{raw}”），已按列数和勾稽关系拆分",
-                cells=ids,
-                source=lines.loc(nums[0].start, nums[-1].end) if nums else None,
-                detail={"row": r.label, "printed": raw},
+                cells=ids, source=src, detail={"row": r.label, "printed": raw},
             ))
-        elif nums and printed != len(ids):
-            out.append(Diagnostic(
-                kind="row-width",
-                message=f"{row_label}：印有{printed}个数，应为{len(ids)}个",
-                cells=ids,
-                source=lines.loc(r.slots[0].start, r.slots[-1].end) if r.slots else None,
-                detail={"row": r.label, "printed": printed, "expected": len(ids), "table": key},
-            ))
+            continue
+        if chosen.edits == 0:
+            continue
+        used = {p.slot for p in chosen.placements if p.slot is not None}
+        missing = sum(1 for p in chosen.placements if p.slot is None)
+        extra = sum(1 for i, s in enumerate(r.slots) if s.is_num and i not in used)
+        printed = len(ids) - missing + extra
+        if printed == len(ids):
+            continue
+        out.append(Diagnostic(
+            kind="row-width",
+            message=f"{row_label}：印有{printed}个数，应为{len(ids)}个",
+            cells=ids, source=src,
+            detail={"row": r.label, "printed": printed, "expected": len(ids), "table": key},
+        ))
 
 
 def _between(sl: list[Slot], s: Slot) -> bool:

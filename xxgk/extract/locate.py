@@ -102,7 +102,7 @@ def find_headings(ct: Compact, t: Template) -> dict[str, Heading]:
     pos = 0
     for part in t.parts:
         pat = re.compile(
-            r"(?<![(\d一二三四五六七八九十第])" + part.numeral + r"[、.](?:[^、.]{0,8}?)(?:"
+            r"(?<![(一二三四五六七八九十第])" + part.numeral + r"[、.](?:[^、.]{0,8}?)(?:"
             + "|".join(re.escape(k) for k in part.keywords) + r")"
         )
         m = pat.search(c, pos)

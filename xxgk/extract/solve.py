@@ -77,6 +77,7 @@ class PrintedRow:
     slots: list[Slot]
     label: str = ""
     candidates: list[RowCandidate] = field(default_factory=list)
+    chosen: RowCandidate | None = None
 
 
 def _enumerate(
@@ -350,6 +351,7 @@ def solve_table(
                     if not any(_same(v, s) for s in seen_vals):
                         seen_vals.append(v)
             chosen = best[0][1][ri]
+            r.chosen = chosen
             place = chosen.placements[ci]
             slot = r.slots[place.slot] if place.slot is not None else None
             if len(seen_vals) > 1 or seen_vals[0] is UNKNOWN:

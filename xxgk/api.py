@@ -15,7 +15,12 @@ from xxgk.readers import DEFAULT_MAX_BYTES, read_bytes, read_document
 def parse_bytes(data: bytes, name: str = "<bytes>", source_path: str | None = None) -> Report:
     """Read an annual report from its bytes."""
     doc = read_document(data, name)
-    return extract(doc, source_path=source_path, content_hash=hashlib.sha256(data).hexdigest())
+    try:
+        return extract(doc, source_path=source_path, content_hash=hashlib.sha256(data).hexdigest())
+    except XxgkError as e:
+        if e.code == "not-a-report":
+            raise XxgkError(e.code, f"{e.message}：{name}", f"{e.message_en}: {name}") from None
+        raise
 
 
 def parse(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -> Report:

@@ -1,0 +1,306 @@
+"""The ``xxgk`` command: a thin shell over the Python API (``xxgk.parse``, ``xxgk.check`` …)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from enum import Enum
+from importlib import resources
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from xxgk import batch, export
+from xxgk.check.rules import all_rules, rules_markdown
+from xxgk.errors import XxgkError
+from xxgk.model import Finding, Report
+
+app = typer.Typer(
+    name="xxgk",
+    help="信息公开 xxgk：读取、核查政府信息公开工作年度报告 / read and check annual reports on "
+    "government information disclosure.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+err = Console(stderr=True)
+
+
+class ParseFormat(str, Enum):
+    json = "json"
+    jsonl = "jsonl"
+    csv = "csv"
+    xlsx = "xlsx"
+
+
+class CheckFormat(str, Enum):
+    text = "text"
+    json = "json"
+    jsonl = "jsonl"
+
+
+class AgencyKind(str, Enum):
+    auto = "auto"
+    department = "department"
+    government = "government"
+
+
+Paths = Annotated[list[Path], typer.Argument(help="文件或文件夹 / files or folders", show_default=False)]
+Jobs = Annotated[int, typer.Option("--jobs", "-j", help="并行进程数（0 = 全部核心）/ processes (0 = all cores)")]
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="输出文件（默认标准输出）/ output file")]
+MaxSize = Annotated[float, typer.Option("--max-size", help="单个文件上限（MB）/ per-file size limit (MB)")]
+
+
+def _fail(e: XxgkError) -> None:
+    err.print(f"[red]错误[/red]：{e.message} / error: {e.message_en}", highlight=False, soft_wrap=True)
+    raise typer.Exit(2)
+
+
+def _run_batch(paths: list[Path], do_check: bool, jobs: int, max_size: float,
+               check_options: dict[str, str] | None = None) -> list[batch.Item]:
+    files, missing = batch.collect(paths)
+    items: list[batch.Item] = list(missing)
+    max_bytes = int(max_size * 1024 * 1024)
+    show = err.is_terminal and len(files) > 1
+    with Progress(
+        TextColumn("[bold]读取 reading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=err, disable=not show, transient=True,
+    ) as progress:
+        task = progress.add_task("files", total=len(files))
+        items += list(batch.run(
+            files, do_check=do_check, jobs=jobs or None, max_bytes=max_bytes,
+            check_options=check_options, on_done=lambda n: progress.advance(task, n),
+        ))
+    return items
+
+
+def _summary(items: list[batch.Item], checked: bool) -> None:
+    failed = [i for i in items if i.failure]
+    if len(items) == 1 and not failed and not checked:
+        return
+    table = Table(title="汇总 / summary", show_lines=False)
+    table.add_column("文件 files", justify="right")
+    table.add_column("成功 read", justify="right")
+    table.add_column("失败 failed", justify="right")
+    if checked:
+        table.add_column("错误 errors", justify="right")
+        table.add_column("警告 warnings", justify="right")
+    row = [str(len(items)), str(len(items) - len(failed)), str(len(failed))]
+    if checked:
+        fs = [f for i in items for f in (i.findings or [])]
+        row += [str(sum(f.severity == "error" for f in fs)), str(sum(f.severity == "warning" for f in fs))]
+    table.add_row(*row)
+    err.print(table)
+    for i in failed:
+        assert i.failure is not None
+        err.print(f"[red]失败[/red] {i.path}：{i.failure.message} / {i.failure.message_en}",
+                  highlight=False, soft_wrap=True)
+
+
+def _emit(text: str | bytes, output: Path | None) -> None:
+    if output is None:
+        if isinstance(text, bytes):
+            sys.stdout.buffer.write(text)
+        else:
+            sys.stdout.write(text)
+        sys.stdout.flush()
+    else:
+        export.write_atomic(output, text)
+
+
+@app.command()
+def parse(
+    paths: Paths,
+    format: Annotated[ParseFormat, typer.Option("--format", "-f", help="输出格式 / output format")] = ParseFormat.json,
+    output: Output = None,
+    jobs: Jobs = 0,
+    max_size: MaxSize = 20,
+) -> None:
+    """读取年度报告，输出每个表格单元格的精确数据 / read reports into exact cell data.
+
+    Example: xxgk parse report.txt --format json
+    """
+    if format is ParseFormat.xlsx and output is None:
+        _fail(XxgkError("usage", "XLSX 输出需要 --output 文件名", "XLSX output needs --output FILE"))
+    single = len(paths) == 1 and not paths[0].is_dir()
+    items = _run_batch(paths, False, jobs, max_size)
+    reports = [i.report for i in items if i.report is not None]
+    if single and items[0].failure:
+        f = items[0].failure
+        _fail(XxgkError(f.code, f.message, f.message_en))
+    if format is ParseFormat.json:
+        _emit(export.to_json(reports, single), output)
+    elif format is ParseFormat.jsonl:
+        _emit(export.to_jsonl(reports), output)
+    elif format is ParseFormat.csv:
+        _emit(export.to_csv(reports), output)
+    else:
+        _emit(export.to_xlsx(reports), output)
+    _summary(items, checked=False)
+    if any(i.failure for i in items):
+        raise typer.Exit(1)
+
+
+def _finding_line(f: Finding) -> str:
+    color = {"error": "red", "warning": "yellow", "info": "blue"}[f.severity]
+    where = f"（第{f.source.line}行）" if f.source else ""
+    return f"  [{color}]{f.severity:<7}[/{color}] [bold]{f.rule}[/bold] {f.message}{where}"
+
+
+@app.command()
+def check(
+    paths: Paths,
+    format: Annotated[CheckFormat, typer.Option("--format", "-f", help="输出格式 / output format")] = CheckFormat.text,
+    output: Output = None,
+    jobs: Jobs = 0,
+    max_size: MaxSize = 20,
+    agency_kind: Annotated[AgencyKind, typer.Option(
+        "--agency-kind", help="发布期限按部门（1月31日）或本级政府（3月31日）/ deadline as a department "
+        "or a government's own report")] = AgencyKind.auto,
+    show_info: Annotated[bool, typer.Option("--info/--no-info", help="显示提示级别结果 / show info findings")] = False,
+) -> None:
+    """核查年度报告（勾稽关系、缺项、正文与表格矛盾、逾期发布等）；发现错误时退出码为1
+    / check reports like an evaluator; exits 1 when an error is found.
+
+    Example: xxgk check reports/ --format json
+    """
+    single = len(paths) == 1 and not paths[0].is_dir()
+    items = _run_batch(paths, True, jobs, max_size, {"agency_kind": agency_kind.value})
+    if single and items[0].failure:
+        f = items[0].failure
+        _fail(XxgkError(f.code, f.message, f.message_en))
+    if format is CheckFormat.text:
+        out = Console(file=sys.stdout if output is None else open(output, "w", encoding="utf-8"),
+                      highlight=False, soft_wrap=True)
+        for i in items:
+            if i.report is None:
+                continue
+            r: Report = i.report
+            out.print(f"[bold]{i.path}[/bold]  {r.agency or '（未署名机关）'} {r.report_year or '?'}年 "
+                      f"模板{r.template}")
+            shown = [f for f in (i.findings or []) if show_info or f.severity != "info"]
+            if not shown:
+                out.print("  [green]未发现问题 / no problems found[/green]")
+            for f in shown:
+                out.print(_finding_line(f))
+    else:
+        records = [
+            {"source_path": i.path, "agency": i.report.agency, "report_year": i.report.report_year,
+             "findings": [f.model_dump(mode="json") for f in i.findings or []]}
+            for i in items if i.report is not None
+        ]
+        if format is CheckFormat.json:
+            data = records[0]["findings"] if single else records
+            _emit(json.dumps(data, ensure_ascii=False, indent=1) + "\n", output)
+        else:
+            _emit("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), output)
+    _summary(items, checked=True)
+    has_error = any(f.severity == "error" for i in items for f in (i.findings or []))
+    if has_error or any(i.failure for i in items):
+        raise typer.Exit(1)
+
+
+@app.command()
+def rules(
+    format: Annotated[str, typer.Option("--format", "-f", help="text | md | json")] = "text",
+) -> None:
+    """列出全部核查规则及其代码 / list every check with its stable code."""
+    if format == "md":
+        sys.stdout.write(rules_markdown())
+    elif format == "json":
+        sys.stdout.write(json.dumps([r.__dict__ for r in all_rules()], ensure_ascii=False, indent=1) + "\n")
+    else:
+        table = Table("code", "severity", "规则", "rule")
+        for r in all_rules():
+            table.add_row(r.code, r.severity, r.title, r.title_en)
+        Console().print(table)
+
+
+@app.command()
+def cells(
+    template: Annotated[str, typer.Option("--template", "-t", help="2019 | 2021")] = "2021",
+) -> None:
+    """列出模板的全部单元格标识 / list a template's cell identifiers with their labels."""
+    from xxgk.template import load_template
+
+    try:
+        t = load_template(template)
+    except KeyError as e:
+        _fail(XxgkError("usage", f"未知模板：{template}", str(e)))
+    for cid in t.cell_ids:
+        spec = t.cell(cid)
+        sys.stdout.write(f"{cid}\t{spec.row.numbering}{spec.row.label.text}\t{spec.column.label.text}\n")
+
+
+@app.command()
+def schema(
+    kind: Annotated[str, typer.Argument(help="report | finding")] = "report",
+) -> None:
+    """输出 JSON Schema / print the JSON Schema of the output."""
+    from xxgk.model import Finding, Report
+
+    model = {"report": Report, "finding": Finding}.get(kind)
+    if model is None:
+        _fail(XxgkError("usage", f"未知类型：{kind}（可选 report、finding）", f"unknown kind: {kind} (report, finding)"))
+        return
+    sys.stdout.write(json.dumps(model.model_json_schema(), ensure_ascii=False, indent=1) + "\n")
+
+
+@app.command()
+def demo(
+    output: Annotated[Path, typer.Option("--output", "-o", help="输出文件夹 / output folder")] = Path("xxgk-demo"),
+    jobs: Jobs = 0,
+) -> None:
+    """用随附的五份真实年度报告演示：读取、核查并导出 / the main job on the bundled demo reports:
+    read, check and export (JSON Lines, CSV, XLSX, findings)."""
+    src = resources.files("xxgk.demo")
+    output.mkdir(parents=True, exist_ok=True)
+    inputs = output / "reports"
+    inputs.mkdir(exist_ok=True)
+    for entry in src.iterdir():
+        if entry.name.endswith(".txt"):
+            with resources.as_file(entry) as f:
+                shutil.copy(f, inputs / entry.name)
+    items = _run_batch([inputs], True, jobs, 20)
+    reports = [i.report for i in items if i.report is not None]
+    export.write_atomic(output / "reports.jsonl", export.to_jsonl(reports))
+    export.write_atomic(output / "cells.csv", export.to_csv(reports))
+    export.write_atomic(output / "reports.xlsx", export.to_xlsx(reports))
+    findings = [{"source_path": i.path, "findings": [f.model_dump(mode="json") for f in i.findings or []]}
+                for i in items if i.report]
+    export.write_atomic(output / "findings.json", json.dumps(findings, ensure_ascii=False, indent=1) + "\n")
+    out = Console(highlight=False, soft_wrap=True)
+    for i in items:
+        if i.report is None:
+            continue
+        r = i.report
+        errors = [f for f in i.findings or [] if f.severity != "info"]
+        out.print(f"[bold]{Path(i.path).name}[/bold]  {r.agency or '（未署名机关）'} {r.report_year}年 "
+                  f"模板{r.template}，{sum(v is not None for v in r.cells.values())}/{len(r.cells)}个单元格有值，"
+                  f"{len(r.ambiguous)}个待定")
+        for f in errors:
+            out.print(_finding_line(f))
+    _summary(items, checked=True)
+    out.print(f"\n输出 / written: {output}/reports.jsonl, cells.csv, reports.xlsx, findings.json")
+
+
+def main() -> None:
+    try:
+        app()
+    except XxgkError as e:
+        err.print(f"错误：{e.message} / error: {e.message_en}", highlight=False)
+        sys.exit(2)
+    except KeyboardInterrupt:
+        err.print("已中断 / interrupted")
+        sys.exit(130)
+    except BrokenPipeError:
+        sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,182 @@
+"""Exports: JSON, JSON Lines, CSV in long form, and XLSX laid out as the template.
+
+Every layout is read from the template declaration: no rows or columns are listed here.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from xxgk.model import Report
+from xxgk.template import Block, Template, load_template
+
+LONG_COLUMNS = ["source_path", "content_hash", "agency", "report_year", "template", "cell", "value",
+                "status", "candidates", "line", "column"]
+
+
+def report_dict(report: Report) -> dict[str, Any]:
+    return report.model_dump(mode="json")
+
+
+def to_json(reports: Sequence[Report], single: bool) -> str:
+    if single and len(reports) == 1:
+        return json.dumps(report_dict(reports[0]), ensure_ascii=False, indent=1) + "\n"
+    return json.dumps([report_dict(r) for r in reports], ensure_ascii=False, indent=1) + "\n"
+
+
+def to_jsonl(reports: Sequence[Report]) -> str:
+    return "".join(json.dumps(report_dict(r), ensure_ascii=False) + "\n" for r in reports)
+
+
+def long_rows(report: Report) -> list[list[Any]]:
+    rows = []
+    for cid, value in report.cells.items():
+        info = report.provenance.get(cid)
+        rows.append([
+            report.source_path or "", report.content_hash, report.agency or "", report.report_year or "",
+            report.template, cid, "" if value is None else value, info.status if info else "",
+            " ".join("?" if c is None else str(c) for c in report.ambiguous.get(cid, [])),
+            info.source.line if info and info.source else "",
+            info.source.column if info and info.source else "",
+        ])
+    return rows
+
+
+def to_csv(reports: Sequence[Report]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(LONG_COLUMNS)
+    for r in reports:
+        w.writerows(long_rows(r))
+    return buf.getvalue()
+
+
+def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
+    """Write all of ``data`` or nothing: a temporary file in the same folder, then a rename."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------- XLSX
+
+def _sheet_title(name: str, used: set[str]) -> str:
+    base = "".join(ch for ch in name if ch not in '[]:*?/\\')[:28] or "sheet"
+    title, n = base, 2
+    while title in used:
+        title = f"{base[:25]}-{n}"
+        n += 1
+    used.add(title)
+    return title
+
+
+def to_xlsx(reports: Sequence[Report], layout_limit: int = 20) -> bytes:
+    """A workbook: a summary sheet (one row per report, one column per cell) and, for up to
+    ``layout_limit`` reports, the three tables of each laid out as the template prints them."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Border, Font, Side
+
+    wb = Workbook()
+    used: set[str] = set()
+    ws = wb.active
+    ws.title = _sheet_title("汇总", used)
+    ids: list[str] = []
+    for r in reports:
+        for cid in r.cells:
+            if cid not in ids:
+                ids.append(cid)
+    head = ["来源文件", "机关", "年度", "模板", "发布日期"] + ids
+    ws.append(head)
+    for r in reports:
+        ws.append([r.source_path or "", r.agency or "", r.report_year, r.template,
+                   r.published_date.isoformat() if r.published_date else None]
+                  + [r.cells.get(c) for c in ids])
+    for c in ws[1]:
+        c.font = Font(bold=True)
+
+    thin = Side(style="thin")
+    border = Border(left=thin, right=thin, top=thin, bottom=thin)
+    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
+
+    for n, r in enumerate(reports[:layout_limit], 1):
+        t = load_template(r.template)
+        prefix = f"{n}-" if len(reports) > 1 else ""
+        for table in t.tables:
+            ws = wb.create_sheet(_sheet_title(f"{prefix}{table.title}", used))
+            row_i = 1
+            ws.cell(row_i, 1, f"{r.agency or ''}{r.report_year or ''}年 {table.title}").font = Font(bold=True)
+            row_i += 2
+            for block in table.blocks:
+                row_i = _write_block(ws, block, r, row_i, border, center)
+                row_i += 1
+            ws.column_dimensions["A"].width = 22
+            ws.column_dimensions["B"].width = 36
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _write_block(ws: Any, block: Block, r: Report, row_i: int, border: Any, center: Any) -> int:
+    def put(row: int, col: int, value: Any, span: int = 1, rowspan: int = 1) -> None:
+        cell = ws.cell(row, col, value)
+        cell.alignment = center
+        cell.border = border
+        if span > 1 or rowspan > 1:
+            ws.merge_cells(start_row=row, start_column=col, end_row=row + rowspan - 1,
+                           end_column=col + span - 1)
+
+    if block.layout == "flat":
+        # group header, sub-header, column labels, one row of values
+        col = 1
+        for g in block.column_groups:
+            width = len(g["rows"]) * len(block.columns)
+            put(row_i, col, g["label"], span=width)
+            col += width
+        col = 1
+        for row in block.data_rows():
+            put(row_i + 1, col, row.label.text if len(block.data_rows()) > 1 else "", span=len(block.columns))
+            for k, c in enumerate(block.row_columns(row)):
+                put(row_i + 2, col + k, c.label.text)
+                put(row_i + 3, col + k, r.cells.get(f"{block.table}.{row.key}.{c.key}"))
+            col += len(block.columns)
+        return row_i + 4
+    if block.heading is not None:
+        put(row_i, 1, block.heading.text, span=2 + len(block.columns))
+        row_i += 1
+    put(row_i, 1, block.corner.text if block.corner else "", span=2)
+    for k, c in enumerate(block.columns):
+        put(row_i, 3 + k, c.label.text)
+    row_i += 1
+    for row in block.rows:
+        label = f"{row.numbering}{row.label.text}"
+        if row.group:
+            put(row_i, 1, label, span=2 + len(block.columns))
+            row_i += 1
+            continue
+        put(row_i, 1, label, span=2)
+        cols = {c.key for c in block.row_columns(row)}
+        for k, c in enumerate(block.columns):
+            put(row_i, 3 + k, r.cells.get(f"{block.table}.{row.key}.{c.key}") if c.key in cols else None)
+        row_i += 1
+    return row_i
+
+
+def template_of(report: Report) -> Template:
+    return load_template(report.template)

@@ -41,6 +41,6 @@ def parse(path: str | os.PathLike[str], *, max_bytes: int = DEFAULT_MAX_BYTES) -
 
 def check(report: Report, **options: object) -> list[Finding]:
     """Everything an evaluator would mark down in ``report`` (see ``xxgk rules``)."""
-    from xxgk.check import run
+    from xxgk.checks import run
 
     return run(report, **options)  # type: ignore[arg-type]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import sys
-from enum import Enum
+from enum import StrEnum
 from importlib import resources
 from pathlib import Path
 from typing import Annotated
@@ -16,7 +16,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from xxgk import batch, export
-from xxgk.check.rules import all_rules, rules_markdown
+from xxgk.checks.rules import all_rules, rules_markdown
 from xxgk.errors import XxgkError
 from xxgk.model import Finding, Report
 
@@ -31,20 +31,20 @@ app = typer.Typer(
 err = Console(stderr=True)
 
 
-class ParseFormat(str, Enum):
+class ParseFormat(StrEnum):
     json = "json"
     jsonl = "jsonl"
     csv = "csv"
     xlsx = "xlsx"
 
 
-class CheckFormat(str, Enum):
+class CheckFormat(StrEnum):
     text = "text"
     json = "json"
     jsonl = "jsonl"
 
 
-class AgencyKind(str, Enum):
+class AgencyKind(StrEnum):
     auto = "auto"
     department = "department"
     government = "government"

@@ -216,7 +216,7 @@ def _equations(t: Template) -> list[Equation]:
                                  tuple(ids[k] for k in rule.rhs), row.key)
                     )
         else:
-            def expand(keys: tuple[str, ...]) -> list[str]:
+            def expand(keys: tuple[str, ...], rows: list[Row] = rows) -> list[str]:
                 res: list[str] = []
                 for k in keys:
                     if k == "@results":

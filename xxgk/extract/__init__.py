@@ -76,9 +76,11 @@ def extract(
     tables["proactive"] = locate_table(ct, t, "proactive", pos, uses)
     p = tables["proactive"]
     pos = p.end if p.anchors else (headings["requests"].end if "requests" in headings else pos)
+    pos = max(pos, 0)
     tables["requests"] = locate_table(ct, t, "requests", pos, uses)
     r = tables["requests"]
     pos = r.end if r.anchors else pos
+    pos = max(pos, 0)
     if "appeals" in headings and headings["appeals"].end > pos:
         pos = headings["appeals"].end
     tables["appeals"] = locate_table(ct, t, "appeals", pos, uses)
@@ -306,7 +308,7 @@ def _between(sl: list[Slot], s: Slot) -> bool:
 def _units(t: Template, tables: dict[str, LocatedTable], ct: Compact, text: str) -> dict[str, str]:
     units: dict[str, str] = {}
     for lt in tables.values():
-        for k, (block, bstart) in enumerate(lt.block_starts):
+        for _k, (block, bstart) in enumerate(lt.block_starts):
             first = next((a for a in lt.anchors if a.block is block), None)
             for col in block.columns:
                 if not (col.unit or col.unit_from_report):

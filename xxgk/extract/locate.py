@@ -155,6 +155,14 @@ def locate_table(
             lt.anchors.append(RowAnchor(block, row, m, numbering_start(c, m.start)))
             pos = m.end
         lt.end = pos
+    # A table is found when most of its rows are: a stray "其他" or "总计" elsewhere is not a table.
+    data_rows = [r for b in table.blocks for r in b.data_rows()]
+    found = [a for a in lt.anchors if not a.row.group]
+    if data_rows and len(found) * 2 < len(data_rows):
+        lt.anchors = []
+        lt.missing_rows = [r.key for r in data_rows]
+        lt.start = lt.end = -1
+        lt.block_starts = []
     return lt
 
 

@@ -21,7 +21,6 @@ its candidates are reported and no value is picked.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 

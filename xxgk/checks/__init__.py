@@ -1,6 +1,6 @@
 """The checker: a Report in, the findings an evaluator would write down out.
 
-Pure: no I/O. Rules and their codes are catalogued in :mod:`xxgk.check.rules`.
+Pure: no I/O. Rules and their codes are catalogued in :mod:`xxgk.checks.rules`.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Literal
 
-from xxgk.check.rules import rule
+from xxgk.checks.rules import rule
 from xxgk.extract.meta import headline_specs
 from xxgk.model import Finding, Report
 from xxgk.template import Template, load_template

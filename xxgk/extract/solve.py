@@ -340,7 +340,7 @@ def solve_table(
         for ci, col in enumerate(r.columns):
             cid = col.cell_id
             seen_vals: list[Value] = []
-            for _, combo, vals in best:
+            for _score, _combo, vals in best:
                 v = vals[cid]
                 if not any(_same(v, s) for s in seen_vals):
                     seen_vals.append(v)

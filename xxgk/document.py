@@ -47,18 +47,25 @@ Block = Paragraph | Table
 @dataclass
 class Document:
     text: str
-    blocks: list[Block] = field(default_factory=list)
+    _blocks: list[Block] | None = field(default=None, repr=False)
     format: str = "text"
     encoding: str | None = None
 
+    @property
+    def blocks(self) -> list[Block]:
+        """Paragraphs and tables; for plain text, one paragraph per line (built on demand)."""
+        if self._blocks is None:
+            blocks: list[Block] = []
+            pos = 0
+            for line in self.text.split("\n"):
+                blocks.append(Paragraph(line, Span(pos, pos + len(line))))
+                pos += len(line) + 1
+            self._blocks = blocks
+        return self._blocks
+
     @classmethod
     def from_text(cls, text: str, encoding: str | None = None) -> Document:
-        blocks: list[Block] = []
-        pos = 0
-        for line in text.split("\n"):
-            blocks.append(Paragraph(line, Span(pos, pos + len(line))))
-            pos += len(line) + 1
-        return cls(text=text, blocks=blocks, format="text", encoding=encoding)
+        return cls(text=text, format="text", encoding=encoding)
 
     @classmethod
     def from_blocks(cls, items: list[str | list[list[TableCell]]], fmt: str) -> Document:
@@ -91,4 +98,4 @@ class Document:
                 out.append(line)
                 pos += len(line) + 1
             blocks.append(Table(tuple(cells), len(item), n_cols, Span(start, pos)))
-        return cls(text="\n".join(out), blocks=blocks, format=fmt)
+        return cls(text="\n".join(out), _blocks=blocks, format=fmt)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -25,15 +25,20 @@ class Label:
 
     def forms(self) -> list[tuple[str, Variant | None]]:
         """Compacted forms to search for, longest first (so a longer label wins a tie)."""
-        out: list[tuple[str, Variant | None]] = [(compact(self.text), None)]
-        out += [(compact(v.text), v) for v in self.variants]
-        seen: set[str] = set()
-        uniq = []
-        for form, v in out:
-            if form and form not in seen:
-                seen.add(form)
-                uniq.append((form, v))
-        return sorted(uniq, key=lambda fv: -len(fv[0]))
+        return _forms(self)
+
+
+@cache
+def _forms(label: Label) -> list[tuple[str, Variant | None]]:
+    out: list[tuple[str, Variant | None]] = [(compact(label.text), None)]
+    out += [(compact(v.text), v) for v in label.variants]
+    seen: set[str] = set()
+    uniq = []
+    for form, v in out:
+        if form and form not in seen:
+            seen.add(form)
+            uniq.append((form, v))
+    return sorted(uniq, key=lambda fv: -len(fv[0]))
 
 
 @dataclass(frozen=True)
@@ -196,7 +201,7 @@ class Template:
                     return col.label.text
         return col_key
 
-    @property
+    @cached_property
     def equations(self) -> list[Equation]:
         return _equations(self)
 

@@ -23,7 +23,7 @@ from xxgk.extract.locate import (
 )
 from xxgk.extract.slots import Slot, slots
 from xxgk.extract.solve import UNKNOWN, CellResult, ColumnSpec, PrintedRow, solve_table
-from xxgk.model import CellInfo, Diagnostic, Headline, Location, PartText, Report
+from xxgk.model import CellInfo, Diagnostic, Headline, Location, PartText, Report, trusted
 from xxgk.normalize import Compact, normalize
 from xxgk.template import Template, load_template, template_for_year, template_ids
 
@@ -38,7 +38,7 @@ class _Lines:
 
     def loc(self, start: int, end: int) -> Location:
         k = bisect_right(self.starts, start) - 1
-        return Location(
+        return trusted(Location,
             offset=start, length=end - start, line=k + 1, column=start - self.starts[k] + 1,
             text=self.text[start:end],
         )
@@ -111,12 +111,14 @@ def extract(
         res = cells.get(cid)
         if res is None:
             report_cells[cid] = None
-            provenance[cid] = CellInfo(status="missing", note="row not found in the report")
+            provenance[cid] = trusted(CellInfo,
+                status="missing", source=None, candidates=[], note="row not found in the report")
             continue
         v = res.value
         report_cells[cid] = None if v is UNKNOWN else v  # type: ignore[assignment]
         src = lines.loc(res.slot.start, res.slot.end) if res.slot and res.slot.end > res.slot.start else None
-        provenance[cid] = CellInfo(status=res.status, source=src, candidates=res.candidates, note=res.note)  # type: ignore[arg-type]
+        provenance[cid] = trusted(CellInfo,
+            status=res.status, source=src, candidates=res.candidates, note=res.note)
         if res.status == "ambiguous":
             ambiguous[cid] = res.candidates
 

@@ -22,7 +22,7 @@ _TOKEN = re.compile(
 _LEADING_ZERO = re.compile(r"0\d")
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Slot:
     kind: str  # "num" | "blank"
     text: str
@@ -72,9 +72,10 @@ def slots(text: str, start: int, end: int) -> list[Slot]:
             out.extend(Slot("blank", "", a, a) for _ in range(n - 1))
         elif kind == "dash":
             out.append(Slot("blank", s, a, b))
+            hard = False
         else:
             out.append(Slot("num", s, a, b, hard))
-        hard = False
+            hard = False
     return out
 
 

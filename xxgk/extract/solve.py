@@ -54,13 +54,13 @@ class ColumnSpec:
     decimal: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Placement:
     slot: int | None  # index of the slot the value came from; None: not printed
     split: bool = False  # the slot's digits were cut into several cells
 
 
-@dataclass
+@dataclass(slots=True)
 class RowCandidate:
     values: tuple[Value, ...]
     placements: tuple[Placement, ...]
@@ -112,10 +112,20 @@ def _enumerate(
         return 2
     values: list[Value] = []
     places: list[Placement] = []
+    # suffix bounds: the most columns the slots from i on can fill, and how many numbers remain
+    cap = [0] * (n_slots + 1)
+    nums_left = [0] * (n_slots + 1)
+    for k in range(n_slots - 1, -1, -1):
+        s = slots[k]
+        cap[k] = cap[k + 1] + (len(s.text) if s.is_num and s.text.isdigit() else 1)
+        nums_left[k] = nums_left[k + 1] + (1 if s.is_num else 0)
 
     def rec(i: int, j: int, edits: int) -> Iterator[RowCandidate]:
         nonlocal count
         if count >= MAX_ROW_CANDIDATES or edits > budget:
+            return
+        left = n_cols - j
+        if edits + max(0, left - cap[i]) + max(0, nums_left[i] - left) > budget:
             return
         if j == n_cols:
             extra = sum(drop_cost(k) for k in range(i, n_slots))
@@ -169,6 +179,28 @@ def _enumerate(
         places.pop()
 
     yield from rec(0, 0, 0)
+
+
+def _enumerate_cached(
+    slots: Sequence[Slot], cols: Sequence[ColumnSpec], blank_style: bool, budget: int
+) -> list[RowCandidate]:
+    """``_enumerate`` memoised on the row's shape: tables repeat the same rows ("0 0 0 0 0 0")
+    many times, and reports repeat each other's."""
+    shape = (
+        tuple((s.kind, s.text, s.hard) for s in slots),
+        tuple((c.signed, c.decimal) for c in cols),
+        blank_style, budget,
+    )
+    found = _ENUM_CACHE.get(shape)
+    if found is None:
+        found = [(c.values, c.placements, c.edits) for c in _enumerate(slots, cols, blank_style, budget)]
+        if len(_ENUM_CACHE) > 20000:
+            _ENUM_CACHE.clear()
+        _ENUM_CACHE[shape] = found
+    return [RowCandidate(v, p, e) for v, p, e in found]
+
+
+_ENUM_CACHE: dict[tuple[object, ...], list[tuple[tuple[Value, ...], tuple[Placement, ...], int]]] = {}
 
 
 def evaluate(
@@ -227,20 +259,26 @@ def _clean(x: float) -> Number:
 
 
 def row_candidates(
-    row: PrintedRow, equations: Sequence[Equation], blank_style: bool
+    row: PrintedRow, equations: Sequence[Equation], blank_style: bool, slack: bool = True
 ) -> list[RowCandidate]:
     """Candidate alignments of one printed row (see the module docstring)."""
     ids = [c.cell_id for c in row.columns]
     idset = set(ids)
-    local = [eq for eq in equations if set(eq.cells) <= idset]
+    local = [eq for eq in equations if eq.cells[0] in idset and set(eq.cells) <= idset]
     signed = {c.cell_id for c in row.columns if c.signed}
+    direct = _direct(row, blank_style)
+    if direct is not None:
+        vals0: dict[str, Value] = dict(zip(ids, direct.values, strict=True))
+        direct.violations = evaluate(vals0, local, signed)
+        if direct.violations == 0:
+            return [direct]  # fits its columns and its own arithmetic: read as printed
     found: dict[tuple[object, ...], RowCandidate] = {}
     stop_level: int | None = None
     for budget in range(0, MAX_EDITS + 1):
         if stop_level is not None and budget > stop_level:
             break
         level_new: list[RowCandidate] = []
-        for cand in _enumerate(row.slots, row.columns, blank_style, budget):
+        for cand in _enumerate_cached(row.slots, row.columns, blank_style, budget):
             vals: dict[str, Value] = dict(zip(ids, cand.values, strict=True))
             cand.violations = evaluate(vals, local, signed)
             if blank_style:
@@ -267,12 +305,38 @@ def row_candidates(
             if as_printed:
                 return as_printed  # fits its columns as printed: an arithmetic error, not a layout one
         if stop_level is None and any(c.violations == 0 for c in found.values()):
-            stop_level = budget + 1  # one level of slack: the table's arithmetic decides
+            # with slack, one more level: the table's arithmetic may prefer a reading with one
+            # more edit over one that contradicts the other rows
+            stop_level = budget + 1 if slack else budget
     cands = list(found.values())
     if not cands:
         return []
     best_v = min(c.violations for c in cands)
     return [c for c in cands if c.violations == best_v]
+
+
+def _direct(row: PrintedRow, blank_style: bool) -> RowCandidate | None:
+    """The reading that takes the slots as printed, one per column, if there is exactly one."""
+    sl = row.slots
+    has_num = any(s.is_num for s in sl)
+    if not blank_style:
+        picked = [(i, s) for i, s in enumerate(sl) if s.is_num]
+    elif has_num:
+        last = max(i for i, s in enumerate(sl) if s.is_num)
+        picked = list(enumerate(sl[: last + 1]))
+    else:
+        picked = list(enumerate(sl))
+    if len(picked) != len(row.columns):
+        return None
+    values: list[Value] = []
+    for (_, s), col in zip(picked, row.columns, strict=True):
+        if s.is_num:
+            if not valid_number(s.text, col.signed, col.decimal):
+                return None
+            values.append(to_number(s.text))
+        else:
+            values.append(None)
+    return RowCandidate(tuple(values), tuple(Placement(i) for i, _ in picked), 0)
 
 
 @dataclass
@@ -289,51 +353,20 @@ def solve_table(
 ) -> dict[str, CellResult]:
     """Read every printed row of one table, choosing alignments jointly."""
     signed = {c.cell_id for r in rows for c in r.columns if c.signed}
-    for r in rows:
-        r.candidates = row_candidates(r, equations, blank_style)
     table_cells = {c.cell_id for r in rows for c in r.columns}
     table_eqs = [eq for eq in equations if set(eq.cells) <= table_cells]
-
-    # Distinct value vectors per row. Candidates the equations cannot tell apart (an empty cell
-    # counts as 0) are dominated by the one with the fewest edits.
-    options: list[list[RowCandidate]] = []
     for r in rows:
-        seen: dict[tuple[object, ...], RowCandidate] = {}
-        for c in r.candidates:
-            seen.setdefault(tuple(repr(v) for v in c.values), c)
-        groups: dict[tuple[object, ...], list[RowCandidate]] = {}
-        for c in seen.values():
-            sig = tuple(repr(0 if v is None else v) for v in c.values)
-            groups.setdefault(sig, []).append(c)
-        kept: list[RowCandidate] = []
-        for g in groups.values():
-            least = min(c.edits for c in g)
-            kept += [c for c in g if c.edits == least]
-        options.append(kept or [_empty_candidate(r)])
-
-    best: list[tuple[tuple[int, int], list[RowCandidate], dict[str, Value]]] = []
-    best_score: tuple[int, int] | None = None
-    explored = 0
-    base = [min(c.edits for c in o) for o in options]
-    for extra in range(0, MAX_EXTRA_EDITS + 1):
-        for combo in _combos(options, base, extra):
-            explored += 1
-            vals: dict[str, Value] = {}
-            for r, cand in zip(rows, combo, strict=True):
-                for col, v in zip(r.columns, cand.values, strict=True):
-                    vals[col.cell_id] = v
-            viol = evaluate(vals, table_eqs, signed)
-            score = (viol, sum(c.edits for c in combo))
-            if best_score is None or score < best_score:
-                best_score = score
-                best = [(score, list(combo), vals)]
-            elif score == best_score:
-                best.append((score, list(combo), vals))
-            if explored >= MAX_COMBINATIONS:
-                break
-        if explored >= MAX_COMBINATIONS or (best_score is not None and best_score[0] == 0):
-            break
-    too_many = explored >= MAX_COMBINATIONS
+        r.candidates = row_candidates(r, equations, blank_style, slack=False)
+    best, options, too_many = _joint(rows, table_eqs, signed)
+    if best and best[0][0][0] > 0 and any(min(c.edits for c in o) > 0 for o in options):
+        # The fewest edits leave the table's arithmetic broken: let the malformed rows take one
+        # more edit each, and let the arithmetic choose.
+        for r, o in zip(rows, options, strict=True):
+            if min(c.edits for c in o) > 0:
+                r.candidates = row_candidates(r, equations, blank_style, slack=True)
+        best2, options2, too_many2 = _joint(rows, table_eqs, signed)
+        if best2 and best2[0][0] < best[0][0]:
+            best, options, too_many = best2, options2, too_many2
 
     results: dict[str, CellResult] = {}
     for ri, r in enumerate(rows):
@@ -386,6 +419,54 @@ def solve_table(
             else:
                 results[cid] = CellResult(v, "read", [], slot)
     return results
+
+
+def _joint(
+    rows: list[PrintedRow], table_eqs: Sequence[Equation], signed: set[str]
+) -> tuple[list[tuple[tuple[int, int], list[RowCandidate], dict[str, Value]]], list[list[RowCandidate]], bool]:
+    """The best choices of one candidate per row, by (violated equations, edits)."""
+    # Distinct value vectors per row. Candidates the equations cannot tell apart (an empty cell
+    # counts as 0) are dominated by the one with the fewest edits.
+    options: list[list[RowCandidate]] = []
+    for r in rows:
+        seen: dict[tuple[object, ...], RowCandidate] = {}
+        for c in r.candidates:
+            seen.setdefault(tuple(repr(v) for v in c.values), c)
+        groups: dict[tuple[object, ...], list[RowCandidate]] = {}
+        for c in seen.values():
+            sig = tuple(repr(0 if v is None else v) for v in c.values)
+            groups.setdefault(sig, []).append(c)
+        kept: list[RowCandidate] = []
+        for g in groups.values():
+            least = min(c.edits for c in g)
+            kept += [c for c in g if c.edits == least]
+        options.append(kept or [_empty_candidate(r)])
+
+    best: list[tuple[tuple[int, int], list[RowCandidate], dict[str, Value]]] = []
+    best_score: tuple[int, int] | None = None
+    explored = 0
+    base = [min(c.edits for c in o) for o in options]
+    for extra in range(0, MAX_EXTRA_EDITS + 1):
+        for combo in _combos(options, base, extra):
+            explored += 1
+            vals: dict[str, Value] = {}
+            for r, cand in zip(rows, combo, strict=True):
+                for col, v in zip(r.columns, cand.values, strict=True):
+                    vals[col.cell_id] = v
+            viol = evaluate(vals, table_eqs, signed)
+            score = (viol, sum(c.edits for c in combo))
+            if best_score is None or score < best_score:
+                best_score = score
+                best = [(score, list(combo), vals)]
+            elif score == best_score:
+                best.append((score, list(combo), vals))
+            if explored >= MAX_COMBINATIONS:
+                break
+        if explored >= MAX_COMBINATIONS or (best_score is not None and best_score[0] == 0):
+            break
+    too_many = explored >= MAX_COMBINATIONS
+
+    return best, options, too_many
 
 
 def _combos(

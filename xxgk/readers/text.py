@@ -5,6 +5,7 @@ those, whatever charset-normalizer finds with confidence."""
 from __future__ import annotations
 
 import codecs
+import re
 
 from xxgk.errors import XxgkError
 
@@ -18,11 +19,14 @@ _BOMS = [
 _CONTROL_OK = {"\t", "\n", "\r", "\f", "\v"}
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
 def _looks_binary(text: str) -> bool:
     if "\x00" in text:
         return True
     sample = text[:20000]
-    bad = sum(1 for ch in sample if ord(ch) < 32 and ch not in _CONTROL_OK)
+    bad = len(_CONTROL.findall(sample))
     return bad > max(5, len(sample) // 200)
 
 

@@ -224,14 +224,19 @@ def rules(
 @app.command()
 def cells(
     template: Annotated[str, typer.Option("--template", "-t", help="2019 | 2021")] = "2021",
+    format: Annotated[str, typer.Option("--format", "-f", help="tsv | md")] = "tsv",
 ) -> None:
     """列出模板的全部单元格标识 / list a template's cell identifiers with their labels."""
-    from xxgk.template import load_template
+    from xxgk.template import cells_markdown, load_template
 
     try:
         t = load_template(template)
     except KeyError as e:
         _fail(XxgkError("usage", f"未知模板：{template}", str(e)))
+        return
+    if format == "md":
+        sys.stdout.write(cells_markdown(t))
+        return
     for cid in t.cell_ids:
         spec = t.cell(cid)
         sys.stdout.write(f"{cid}\t{spec.row.numbering}{spec.row.label.text}\t{spec.column.label.text}\n")

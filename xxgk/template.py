@@ -321,3 +321,20 @@ def template_for_year(year: int) -> Template:
         if t.covers(year):
             return t
     return load_template(template_ids()[0])
+
+
+def cells_markdown(t: Template) -> str:
+    """The template's cells as a Markdown table (docs/templates.md is generated from this)."""
+    lines = [f"## Template {t.id} ({t.title})", "", "| cell | 行 row | 列 column |", "|---|---|---|"]
+    for cid in t.cell_ids:
+        spec = t.cell(cid)
+        variants = [v.text for v in spec.row.label.variants]
+        row = f"{spec.row.numbering}{spec.row.label.text}" + (f"（又作：{'、'.join(variants)}）" if variants else "")
+        col = spec.column.label.text
+        lines.append(f"| `{cid}` | {row} | {col} |")
+    lines.append("")
+    lines.append("Arithmetic (勾稽关系):")
+    lines.append("")
+    for r in t.rules:
+        lines.append(f"- `{r.code}` ({r.each}): {r.title} — {r.title_en}")
+    return "\n".join(lines) + "\n"

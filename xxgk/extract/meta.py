@@ -11,7 +11,7 @@ from functools import cache
 from xxgk.template import _raw
 
 _TITLE = re.compile(
-    r"(?P<agency>[^\n\d。，,:;；>|]{0,40}?)\s*(?P<year>20\d{2})\s*年\s*(?:度)?\s*(?:本机关|本单位|的)?"
+    r"(?P<agency>[^\s\d。，,:;；>|]{0,40}?)\s*(?P<year>20\d{2})\s*年\s*(?:度)?\s*(?:本机关|本单位|的)?"
     r"(?:政府信息公开|政务公开|信息公开)\s*(?:工作)?\s*(?:年度)?\s*报告"
 )
 _GENERIC_AGENCY = re.compile(
@@ -19,6 +19,10 @@ _GENERIC_AGENCY = re.compile(
 )
 _ORG_SUFFIX = re.compile(
     r"(?:人民政府|办公室|办公厅|局|委员会|委|街道办事处|办事处|中心|厅|院|署|政府|镇|乡|街道|公司)$"
+)
+_FLAT_SIGNATURE = re.compile(
+    r"(?<![^\s。])(?P<org>[^\s，。,;；:：]{2,30}?(?:人民政府|办公室|办公厅|局|委员会|街道办事处|办事处|中心))\s*"
+    r"(?P<date>20\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*$"
 )
 _DATE = re.compile(
     r"(?P<y>20\d{2})\s*[年\-/.]\s*(?P<m>\d{1,2})\s*[月\-/.]\s*(?P<d>\d{1,2})\s*日?"
@@ -84,6 +88,12 @@ def find_signature(text: str) -> tuple[Found | None, Found | None]:
     tail = [(s, ln) for s, ln in lines if ln.strip()][-8:]
     agency: Found | None = None
     date: Found | None = None
+    m = _FLAT_SIGNATURE.search(text[-200:])
+    if m and len(tail) <= 2:
+        # a report flattened onto one line: "… 安泽县人民政府 2022年2月15日"
+        base = len(text) - len(text[-200:])
+        return (Found(m.group("org"), base + m.start("org"), base + m.end("org")),
+                Found(m.group("date"), base + m.start("date"), base + m.end("date")))
     for s, ln in tail:
         stripped = ln.strip()
         lead = len(ln) - len(ln.lstrip())

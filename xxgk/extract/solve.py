@@ -40,9 +40,9 @@ class _Unknown:
 UNKNOWN = _Unknown()
 Value = Number | None | _Unknown
 
-MAX_EDITS = 3
+MAX_EDITS = 7
 MAX_ROW_CANDIDATES = 4000
-MAX_COMBINATIONS = 20000
+MAX_COMBINATIONS = 3000
 MAX_EXTRA_EDITS = 4
 EPS = 1e-6
 
@@ -148,6 +148,9 @@ def _enumerate(
         if slot.is_num:
             text = slot.text
             plain = text.isdigit()
+            # Cutting digits is free where the print forces it (a leading zero, or a row printed
+            # as one run of digits); elsewhere each cut is an edit, like a dropped cell.
+            split_cost = 0 if (len(nums) == 1 or (len(text) > 1 and text[0] == "0")) else 1
             max_k = min(len(text), n_cols - j) if plain else 1
             for k in range(1, max_k + 1):
                 pieces = splits(text, k) if plain else [[text]]
@@ -160,7 +163,7 @@ def _enumerate(
                     for p in parts:
                         values.append(to_number(p))
                         places.append(Placement(i, k > 1))
-                    yield from rec(i + 1, j + k, edits)
+                    yield from rec(i + 1, j + k, edits + (split_cost * (k - 1) if k > 1 else 0))
                     del values[-k:]
                     del places[-k:]
         else:
@@ -207,6 +210,14 @@ def evaluate(
     values: dict[str, Value], equations: Sequence[Equation], signed: set[str]
 ) -> int:
     """Fill in unknown cells the equations determine (in place); return the violations."""
+    if UNKNOWN not in values.values():
+        # the common case: every cell known (an empty cell counts as 0)
+        violations = 0
+        for eq in equations:
+            d = sum(values[c] or 0 for c in eq.lhs) - sum(values[c] or 0 for c in eq.rhs)  # type: ignore[misc]
+            if d > EPS or d < -EPS:
+                violations += 1
+        return violations
     changed = True
     while changed:
         changed = False
@@ -281,16 +292,16 @@ def row_candidates(
         for cand in _enumerate_cached(row.slots, row.columns, blank_style, budget):
             vals: dict[str, Value] = dict(zip(ids, cand.values, strict=True))
             cand.violations = evaluate(vals, local, signed)
-            if blank_style:
-                # In a table that writes zeros as blanks, what a layout loses is empty cells:
-                # a lost cell reads as empty, and a lost cell holding a number is less likely.
-                for k, place in enumerate(cand.placements):
-                    v = vals[ids[k]]
-                    if place.slot is None and isinstance(v, (int, float)):
-                        if v == 0:
-                            vals[ids[k]] = None
-                        else:
-                            cand.edits += 1
+            # What a layout loses is mostly empty or zero cells: a lost cell that must hold a
+            # number (never printed anywhere) is less likely. In a table that writes zeros as
+            # blanks, a lost zero cell reads as empty.
+            for k, place in enumerate(cand.placements):
+                v = vals[ids[k]]
+                if place.slot is None and isinstance(v, (int, float)):
+                    if v != 0:
+                        cand.edits += 1
+                    elif blank_style:
+                        vals[ids[k]] = None
             cand.values = tuple(vals[i] for i in ids)
             key = (tuple(repr(v) for v in cand.values), cand.edits)
             if key not in found:
@@ -318,6 +329,11 @@ def row_candidates(
 def _direct(row: PrintedRow, blank_style: bool) -> RowCandidate | None:
     """The reading that takes the slots as printed, one per column, if there is exactly one."""
     sl = row.slots
+    if not sl:
+        # nothing printed at all after the label (a report flattened onto one line loses its
+        # empty cells): the row is blank
+        n = len(row.columns)
+        return RowCandidate((None,) * n, (Placement(None),) * n, 0)
     has_num = any(s.is_num for s in sl)
     if not blank_style:
         picked = [(i, s) for i, s in enumerate(sl) if s.is_num]

@@ -128,10 +128,10 @@ class Equation:
     lhs: tuple[str, ...]
     rhs: tuple[str, ...]
     where: str  # the row or column it was instantiated for
+    cells: tuple[str, ...] = ()
 
-    @property
-    def cells(self) -> tuple[str, ...]:
-        return self.lhs + self.rhs
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "cells", self.lhs + self.rhs)
 
 
 @dataclass(frozen=True)

@@ -42,9 +42,11 @@ def slots(text: str, start: int, end: int) -> list[Slot]:
     such as "（四）无法提供") is dropped; a number glued to such text on both sides, or glued before
     it (保留4位小数, 2022年), is residue too.
     """
-    toks: list[tuple[str, str, int, int]] = []
-    for m in _TOKEN.finditer(text, start, end):
-        toks.append((m.lastgroup or "other", m.group(), m.start(), m.end()))
+    toks: list[tuple[str, str, int, int]] = [
+        (m.lastgroup or "other", m.group(), m.start(), m.end()) for m in _TOKEN.finditer(text, start, end)
+    ]
+    if not any(k == "other" or k == "unit" for k, _, _, _ in toks):
+        return _build(toks)
     # Drop residue numbers.
     cleaned: list[tuple[str, str, int, int]] = []
     for i, (kind, s, a, b) in enumerate(toks):
@@ -58,6 +60,10 @@ def slots(text: str, start: int, end: int) -> list[Slot]:
         if kind in ("other", "unit"):
             continue
         cleaned.append((kind, s, a, b))
+    return _build(cleaned)
+
+
+def _build(cleaned: list[tuple[str, str, int, int]]) -> list[Slot]:
     out: list[Slot] = []
     hard = False  # the first value on the label's own line is glued to the label
     for i, (kind, s, a, b) in enumerate(cleaned):

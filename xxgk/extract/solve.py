@@ -274,8 +274,7 @@ def row_candidates(
 ) -> list[RowCandidate]:
     """Candidate alignments of one printed row (see the module docstring)."""
     ids = [c.cell_id for c in row.columns]
-    idset = set(ids)
-    local = [eq for eq in equations if eq.cells[0] in idset and set(eq.cells) <= idset]
+    local = _local_equations(equations, tuple(ids))
     signed = {c.cell_id for c in row.columns if c.signed}
     direct = _direct(row, blank_style)
     if direct is not None:
@@ -324,6 +323,22 @@ def row_candidates(
         return []
     best_v = min(c.violations for c in cands)
     return [c for c in cands if c.violations == best_v]
+
+
+_LOCAL: dict[tuple[int, tuple[str, ...]], list[Equation]] = {}
+
+
+def _local_equations(equations: Sequence[Equation], ids: tuple[str, ...]) -> list[Equation]:
+    """The equations among one row's own cells (memoised: templates are few, rows repeat)."""
+    key = (id(equations), ids)
+    found = _LOCAL.get(key)
+    if found is None:
+        idset = set(ids)
+        found = [eq for eq in equations if eq.cells[0] in idset and set(eq.cells) <= idset]
+        if len(_LOCAL) > 5000:
+            _LOCAL.clear()
+        _LOCAL[key] = found
+    return found
 
 
 def _direct(row: PrintedRow, blank_style: bool) -> RowCandidate | None:
@@ -385,14 +400,18 @@ def solve_table(
             best, options, too_many = best2, options2, too_many2
 
     results: dict[str, CellResult] = {}
+    single = len(best) == 1 and not too_many
     for ri, r in enumerate(rows):
         for ci, col in enumerate(r.columns):
             cid = col.cell_id
-            seen_vals: list[Value] = []
-            for _score, _combo, vals in best:
-                v = vals[cid]
-                if not any(_same(v, s) for s in seen_vals):
-                    seen_vals.append(v)
+            if single:
+                seen_vals: list[Value] = [best[0][2][cid]]
+            else:
+                seen_vals = []
+                for _score, _combo, vals in best:
+                    v = vals[cid]
+                    if not any(_same(v, s) for s in seen_vals):
+                        seen_vals.append(v)
             if too_many:
                 for cand in options[ri]:
                     v = cand.values[ci]
@@ -445,6 +464,9 @@ def _joint(
     # counts as 0) are dominated by the one with the fewest edits.
     options: list[list[RowCandidate]] = []
     for r in rows:
+        if len(r.candidates) == 1:
+            options.append(r.candidates)
+            continue
         seen: dict[tuple[object, ...], RowCandidate] = {}
         for c in r.candidates:
             seen.setdefault(tuple(repr(v) for v in c.values), c)

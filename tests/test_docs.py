@@ -39,3 +39,12 @@ def test_readme_test_command_is_what_ci_runs() -> None:
     m = re.search(r"\*\*2\. Tests\*\*.*?```bash\n(.+?)\n```", readme, re.S)
     assert m, "README has no test command"
     assert m.group(1).strip() in ci
+
+
+def test_published_json_schema_is_current() -> None:
+    import json
+
+    from xxgk.model import Report
+
+    published = json.loads((ROOT / "docs" / "report.schema.json").read_text("utf-8"))
+    assert published == Report.model_json_schema()

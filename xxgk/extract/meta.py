@@ -11,12 +11,13 @@ from functools import cache
 from xxgk.template import _raw
 
 _TITLE = re.compile(
-    r"(?P<agency>[^\s\d。，,:;；>|]{0,40}?)\s*(?P<year>20\d{2})\s*年\s*(?:度)?\s*(?:本机关|本单位|的)?"
+    r"(?P<agency>[^\s\d。，,:;；>|]{0,40}?)[ \t]*(?P<year>20\d{2})\s*年\s*(?:度)?\s*(?:本机关|本单位|的)?"
     r"(?:政府信息公开|政务公开|信息公开)\s*(?:工作)?\s*(?:年度)?\s*报告"
 )
 _GENERIC_AGENCY = re.compile(
     r"^(?:本|我)?(?:[区县市州旗镇乡]|街道)?(?:人民)?政府(?:办公室|办公厅|办)?$|^(?:本|我)(?:单位|机关|局|办|委)$"
 )
+_NOT_AGENCY = re.compile(r"(?:报告|公开|首页|专栏|位置|栏目|目录)$")
 _ORG_SUFFIX = re.compile(
     r"(?:人民政府|办公室|办公厅|局|委员会|委|街道办事处|办事处|中心|厅|院|署|政府|镇|乡|街道|公司)$"
 )
@@ -24,6 +25,7 @@ _FLAT_SIGNATURE = re.compile(
     r"(?<![^\s。])(?P<org>[^\s，。,;；:：]{2,30}?(?:人民政府|办公室|办公厅|局|委员会|街道办事处|办事处|中心))\s*"
     r"(?P<date>20\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*$"
 )
+_LINE = re.compile(r"[^\n]+")
 _DATE = re.compile(
     r"(?P<y>20\d{2})\s*[年\-/.]\s*(?P<m>\d{1,2})\s*[月\-/.]\s*(?P<d>\d{1,2})\s*日?"
 )
@@ -77,14 +79,15 @@ def clean_agency(name: str | None) -> str | None:
     if not name:
         return None
     name = name.strip()
-    if len(name) < 2 or _GENERIC_AGENCY.match(name):
+    if len(name) < 2 or _GENERIC_AGENCY.match(name) or _NOT_AGENCY.search(name):
         return None
     return name
 
 
 def find_signature(text: str) -> tuple[Found | None, Found | None]:
     """(agency, date) from the signature lines at the end of the report."""
-    lines = [(m.start(), m.group()) for m in re.finditer(r"[^\n]+", text)]
+    base = max(0, len(text) - 3000)
+    lines = [(m.start(), m.group()) for m in _LINE.finditer(text, base)]
     tail = [(s, ln) for s, ln in lines if ln.strip()][-8:]
     agency: Found | None = None
     date: Found | None = None

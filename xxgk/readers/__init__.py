@@ -1,7 +1,8 @@
 """Readers: a file's bytes in, an intermediate :class:`~xxgk.document.Document` out.
 
-The reader is chosen by content, not by file name. Plain text is read here; other published
-forms (web pages, Word, PDF) get their own readers that yield the same document.
+The reader is chosen by content, not by file name (sites serve DOCX as .doc and HTML as
+.shtml): plain text (``text``), web pages (``html``), Word DOCX (``docx``). Every reader yields
+the same document, so one extractor and one checker serve every format.
 """
 
 from __future__ import annotations
@@ -68,11 +69,32 @@ def sniff(data: bytes) -> tuple[str, str] | None:
     return None
 
 
+def _is_valid_zip(data: bytes) -> bool:
+    import io
+    import zipfile
+
+    try:
+        zipfile.ZipFile(io.BytesIO(data)).close()
+    except zipfile.BadZipFile:
+        return False
+    return True
+
+
 def read_document(data: bytes, name: str = "<bytes>") -> Document:
     """Bytes -> Document, choosing the reader by content."""
     if not data.strip():
         raise XxgkError("empty", f"文件为空：{name}", f"empty file: {name}")
+    if data.startswith(b"PK\x03\x04"):
+        from xxgk.readers.docx import is_docx, read_docx
+
+        if is_docx(data) or not _is_valid_zip(data):
+            return read_docx(data, name)
     kind = sniff(data)
+    if kind is None:
+        from xxgk.readers.html import looks_like_html, read_html
+
+        if looks_like_html(data):
+            return read_html(data, name)
     if kind is not None:
         raise XxgkError(
             "unsupported-format",

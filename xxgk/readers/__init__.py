@@ -1,7 +1,8 @@
 """Readers: a file's bytes in, an intermediate :class:`~xxgk.document.Document` out.
 
 The reader is chosen by content, not by file name (sites serve DOCX as .doc and HTML as
-.shtml): plain text (``text``), web pages (``html``), Word DOCX (``docx``). Every reader yields
+.shtml): plain text (``text``), web pages (``html``), Word DOCX (``docx``), PDF with a text layer
+(``pdf``). Every reader yields
 the same document, so one extractor and one checker serve every format.
 """
 
@@ -84,6 +85,10 @@ def read_document(data: bytes, name: str = "<bytes>") -> Document:
     """Bytes -> Document, choosing the reader by content."""
     if not data.strip():
         raise XxgkError("empty", f"文件为空：{name}", f"empty file: {name}")
+    if b"%PDF-" in data[:1024]:
+        from xxgk.readers.pdf import read_pdf
+
+        return read_pdf(data, name)
     if data.startswith(b"PK\x03\x04"):
         from xxgk.readers.docx import is_docx, read_docx
 

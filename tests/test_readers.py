@@ -129,3 +129,29 @@ def test_bad_documents_one_line_nothing_written(tmp_path: Path, name: str, data:
     assert len(p.stderr.strip().splitlines()) == 1 and "Traceback" not in p.stderr
     assert "root:" not in p.stderr
     assert not out.exists()
+
+
+def test_old_word_file_through_libreoffice(tmp_path: Path) -> None:
+    from xxgk.readers.office import soffice
+
+    data = (FIX / "real" / "official-template-filled.doc").read_bytes()
+    if soffice() is None:
+        pytest.skip("LibreOffice is not installed here (.ci/run installs it); the message without it is tested below")
+    for suffix in (".doc", ".wps"):  # WPS files named as such are converted the same way
+        p = tmp_path / f"report{suffix}"
+        p.write_bytes(data)
+        report = xxgk.parse(p)
+        assert report.format == "doc"
+        assert report.cells == TRUTH["cells"]
+
+
+def test_old_word_file_without_libreoffice_says_how_to_get_it(tmp_path: Path) -> None:
+    import os
+
+    p = tmp_path / "report.doc"
+    p.write_bytes((FIX / "real" / "official-template-filled.doc").read_bytes())
+    env = {**os.environ, "PATH": str(tmp_path)}  # no soffice on this PATH
+    proc = subprocess.run([sys.executable, "-m", "xxgk.cli", "parse", str(p)], capture_output=True, text=True, env=env)
+    assert proc.returncode == 2
+    assert "LibreOffice" in proc.stderr and "apt-get install libreoffice-writer-nogui" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1

@@ -2,7 +2,7 @@
 
 The reader is chosen by content, not by file name (sites serve DOCX as .doc and HTML as
 .shtml): plain text (``text``), web pages (``html``), Word DOCX (``docx``), PDF with a text layer
-(``pdf``). Every reader yields
+(``pdf``), and old Word/WPS/RTF files through LibreOffice (``doc``). Every reader yields
 the same document, so one extractor and one checker serve every format.
 """
 
@@ -94,6 +94,10 @@ def read_document(data: bytes, name: str = "<bytes>") -> Document:
 
         if is_docx(data) or not _is_valid_zip(data):
             return read_docx(data, name)
+    if data.startswith(b"\xd0\xcf\x11\xe0") or data.startswith(b"{\\rtf"):
+        from xxgk.readers.office import read_office
+
+        return read_office(data, name, ".rtf" if data.startswith(b"{\\rtf") else ".doc")
     kind = sniff(data)
     if kind is None:
         from xxgk.readers.html import looks_like_html, read_html

@@ -1,0 +1,52 @@
+"""Old Word (DOC), WPS and RTF files: converted to DOCX by LibreOffice in headless mode, then
+read by the DOCX reader. LibreOffice is an optional system dependency; without it the user is
+told how to install it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from xxgk.document import Document
+from xxgk.errors import XxgkError
+
+TIMEOUT = 120
+
+
+def soffice() -> str | None:
+    return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def read_office(data: bytes, name: str = "<bytes>", suffix: str = ".doc") -> Document:
+    from xxgk.readers.docx import read_docx
+
+    exe = soffice()
+    if exe is None:
+        raise XxgkError(
+            "needs-libreoffice",
+            f"读取旧版 Word/WPS 文件需要 LibreOffice（Debian/Ubuntu：apt-get install libreoffice-writer-nogui），"
+            f"或先另存为 DOCX：{name}",
+            f"old Word/WPS files need LibreOffice (Debian/Ubuntu: apt-get install "
+            f"libreoffice-writer-nogui), or save the file as DOCX first: {name}",
+        )
+    with tempfile.TemporaryDirectory(prefix="xxgk-lo-") as tmp:
+        src = Path(tmp) / f"input{suffix}"
+        src.write_bytes(data)
+        profile = Path(tmp) / "profile"
+        cmd = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+               "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(Path(tmp) / "out"), str(src)]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, timeout=TIMEOUT, env={**os.environ, "HOME": tmp})
+        except subprocess.TimeoutExpired:
+            raise XxgkError("convert-timeout", f"LibreOffice 转换超时（{TIMEOUT} 秒）：{name}",
+                            f"LibreOffice conversion timed out ({TIMEOUT} s): {name}") from None
+        out = Path(tmp) / "out" / "input.docx"
+        if proc.returncode != 0 or not out.exists():
+            raise XxgkError("convert-failed", f"LibreOffice 无法转换此文件（文件可能已损坏）：{name}",
+                            f"LibreOffice could not convert this file (it may be corrupted): {name}")
+        doc = read_docx(out.read_bytes(), name)
+    doc.format = "doc"
+    return doc

@@ -206,6 +206,46 @@ def check(
 
 
 @app.command()
+def render(
+    source: Annotated[Path, typer.Argument(help="报告 JSON（xxgk parse 的输出）或任一可读取的报告文件 / a report JSON "
+                                           "(from xxgk parse) or any report file xxgk reads", show_default=False)],
+    to: Annotated[str, typer.Option("--to", "-t", help="docx | html | pdf | xlsx | md")] = "html",
+    output: Output = None,
+    force: Annotated[bool, typer.Option("--force", help="勾稽关系不成立时仍输出 / write even if the arithmetic fails")] = False,
+) -> None:
+    """按官方格式输出年度报告（DOCX、HTML、PDF、XLSX、Markdown）；勾稽关系不成立时拒绝输出并指出单元格
+    / write a report in the official layout; refuses a report whose arithmetic fails, naming the cells.
+
+    Example: xxgk render report.json --to docx -o report.docx
+    """
+    from xxgk.writers import render as write
+
+    report = _load_report(source)
+    data = write(report, to, force=force)
+    if output is None and to in ("docx", "pdf", "xlsx"):
+        _fail(XxgkError("usage", f"{to.upper()} 输出需要 --output 文件名", f"{to.upper()} output needs --output FILE"))
+    _emit(data if to in ("docx", "pdf", "xlsx") else data.decode("utf-8"), output)
+
+
+def _load_report(source: Path) -> Report:
+    from pydantic import ValidationError
+
+    from xxgk.api import parse
+    from xxgk.readers import read_bytes
+
+    data = read_bytes(source)
+    if data.lstrip()[:1] == b"{":
+        try:
+            return Report.model_validate_json(data)
+        except ValidationError as e:
+            first = e.errors()[0]
+            where = ".".join(str(x) for x in first["loc"])
+            raise XxgkError("bad-report-json", f"报告 JSON 不符合格式（{where}：{first['msg']}）：{source}",
+                            f"the report JSON does not fit the schema ({where}: {first['msg']}): {source}") from None
+    return parse(source)
+
+
+@app.command()
 def rules(
     format: Annotated[str, typer.Option("--format", "-f", help="text | md | json")] = "text",
 ) -> None:
@@ -298,7 +338,7 @@ def main() -> None:
     try:
         app()
     except XxgkError as e:
-        err.print(f"错误：{e.message} / error: {e.message_en}", highlight=False)
+        err.print(f"错误：{e.message} / error: {e.message_en}", highlight=False, soft_wrap=True)
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("已中断 / interrupted")

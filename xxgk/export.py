@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from xxgk.model import Report
-from xxgk.template import Block, Template, load_template
+from xxgk.template import load_template
 
 LONG_COLUMNS = ["source_path", "content_hash", "agency", "report_year", "template", "cell", "value",
                 "status", "candidates", "line", "column"]
@@ -87,96 +87,67 @@ def _sheet_title(name: str, used: set[str]) -> str:
     return title
 
 
-def to_xlsx(reports: Sequence[Report], layout_limit: int = 20) -> bytes:
+def to_xlsx(reports: Sequence[Report], layout_limit: int = 20, summary: bool = True) -> bytes:
     """A workbook: a summary sheet (one row per report, one column per cell) and, for up to
-    ``layout_limit`` reports, the three tables of each laid out as the template prints them."""
+    ``layout_limit`` reports, each table laid out as the template prints it (merged cells
+    included), for colleagues who live in Excel or WPS."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
+
+    from xxgk.layout import table_grid, title
 
     wb = Workbook()
     used: set[str] = set()
     ws = wb.active
-    ws.title = _sheet_title("汇总", used)
-    ids: list[str] = []
-    for r in reports:
-        for cid in r.cells:
-            if cid not in ids:
-                ids.append(cid)
-    head = ["来源文件", "机关", "年度", "模板", "发布日期"] + ids
-    ws.append(head)
-    for r in reports:
-        ws.append([r.source_path or "", r.agency or "", r.report_year, r.template,
-                   r.published_date.isoformat() if r.published_date else None]
-                  + [r.cells.get(c) for c in ids])
-    for c in ws[1]:
-        c.font = Font(bold=True)
+    if summary:
+        ws.title = _sheet_title("汇总", used)
+        ids: list[str] = []
+        for r in reports:
+            for cid in r.cells:
+                if cid not in ids:
+                    ids.append(cid)
+        ws.append(["来源文件", "机关", "年度", "模板", "发布日期"] + ids)
+        for r in reports:
+            ws.append([r.source_path or "", r.agency or "", r.report_year, r.template,
+                       r.published_date.isoformat() if r.published_date else None]
+                      + [r.cells.get(c) for c in ids])
+        for c in ws[1]:
+            c.font = Font(bold=True)
+    else:
+        wb.remove(ws)
 
     thin = Side(style="thin")
     border = Border(left=thin, right=thin, top=thin, bottom=thin)
     center = Alignment(horizontal="center", vertical="center", wrap_text=True)
-
     for n, r in enumerate(reports[:layout_limit], 1):
         t = load_template(r.template)
         prefix = f"{n}-" if len(reports) > 1 else ""
         for table in t.tables:
             ws = wb.create_sheet(_sheet_title(f"{prefix}{table.title}", used))
-            row_i = 1
-            ws.cell(row_i, 1, f"{r.agency or ''}{r.report_year or ''}年 {table.title}").font = Font(bold=True)
-            row_i += 2
-            for block in table.blocks:
-                row_i = _write_block(ws, block, r, row_i, border, center)
-                row_i += 1
-            ws.column_dimensions["A"].width = 22
-            ws.column_dimensions["B"].width = 36
+            ws.cell(1, 1, f"{title(r)} {table.title}").font = Font(bold=True)
+            grid = table_grid(table, r.cells)
+            taken: set[tuple[int, int]] = set()
+            for ri, row in enumerate(grid):
+                col = 0
+                for c in row:
+                    while (ri, col) in taken:
+                        col += 1
+                    value: Any = c.text
+                    if c.cell_id is not None:
+                        value = r.cells.get(c.cell_id)
+                    cell = ws.cell(3 + ri, 1 + col, value)
+                    cell.alignment = center
+                    cell.border = border
+                    if c.rowspan > 1 or c.colspan > 1:
+                        ws.merge_cells(start_row=3 + ri, start_column=1 + col,
+                                       end_row=3 + ri + c.rowspan - 1, end_column=col + c.colspan)
+                    for dr in range(c.rowspan):
+                        for dc in range(c.colspan):
+                            taken.add((ri + dr, col + dc))
+                    col += c.colspan
+            ws.column_dimensions["A"].width = 16
+            ws.column_dimensions["B"].width = 20
+            ws.column_dimensions["C"].width = 30
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
-
-
-def _write_block(ws: Any, block: Block, r: Report, row_i: int, border: Any, center: Any) -> int:
-    def put(row: int, col: int, value: Any, span: int = 1, rowspan: int = 1) -> None:
-        cell = ws.cell(row, col, value)
-        cell.alignment = center
-        cell.border = border
-        if span > 1 or rowspan > 1:
-            ws.merge_cells(start_row=row, start_column=col, end_row=row + rowspan - 1,
-                           end_column=col + span - 1)
-
-    if block.layout == "flat":
-        # group header, sub-header, column labels, one row of values
-        col = 1
-        for g in block.column_groups:
-            width = len(g["rows"]) * len(block.columns)
-            put(row_i, col, g["label"], span=width)
-            col += width
-        col = 1
-        for row in block.data_rows():
-            put(row_i + 1, col, row.label.text if len(block.data_rows()) > 1 else "", span=len(block.columns))
-            for k, c in enumerate(block.row_columns(row)):
-                put(row_i + 2, col + k, c.label.text)
-                put(row_i + 3, col + k, r.cells.get(f"{block.table}.{row.key}.{c.key}"))
-            col += len(block.columns)
-        return row_i + 4
-    if block.heading is not None:
-        put(row_i, 1, block.heading.text, span=2 + len(block.columns))
-        row_i += 1
-    put(row_i, 1, block.corner.text if block.corner else "", span=2)
-    for k, c in enumerate(block.columns):
-        put(row_i, 3 + k, c.label.text)
-    row_i += 1
-    for row in block.rows:
-        label = f"{row.numbering}{row.label.text}"
-        if row.group:
-            put(row_i, 1, label, span=2 + len(block.columns))
-            row_i += 1
-            continue
-        put(row_i, 1, label, span=2)
-        cols = {c.key for c in block.row_columns(row)}
-        for k, c in enumerate(block.columns):
-            put(row_i, 3 + k, r.cells.get(f"{block.table}.{row.key}.{c.key}") if c.key in cols else None)
-        row_i += 1
-    return row_i
-
-
-def template_of(report: Report) -> Template:
-    return load_template(report.template)

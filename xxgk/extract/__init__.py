@@ -24,7 +24,7 @@ from xxgk.extract.locate import (
 from xxgk.extract.slots import Slot, slots
 from xxgk.extract.solve import UNKNOWN, CellResult, ColumnSpec, PrintedRow, solve_table
 from xxgk.model import CellInfo, Diagnostic, Headline, Location, PartText, Report, trusted
-from xxgk.normalize import Compact, normalize
+from xxgk.normalize import _RESIDUE, Compact, normalize
 from xxgk.template import Template, load_template, template_for_year, template_ids
 
 _UNIT = re.compile(r"单位\s*[:：]?\s*(万元|元)")
@@ -59,6 +59,13 @@ def extract(
     headings = find_headings(ct, t)
     first_heading = min((h.start for h in headings.values()), default=len(ct.text))
     title, year, title_agency = meta.find_title(text, ct.source(first_heading) + 200)
+    if title is None:
+        # a title wrapped over two lines (PDF) reads in the compact text
+        found = meta.find_title(ct.text, first_heading + 100)
+        if found[0] is not None:
+            f = found[0]
+            title = meta.Found(f.value, ct.source(f.start), ct.source_end(f.end))
+            year, title_agency = found[1], found[2]
 
     if not any(scores.values()):
         # No template-specific label: fall back on the year, and say so.
@@ -194,7 +201,7 @@ def extract(
         agency=agency,
         agency_source=agency_source,  # type: ignore[arg-type]
         published_date=published,
-        title=title.value if title else None,
+        title=re.sub(r"\s*\n\s*", "", title.value) if title else None,
         source_path=source_path,
         content_hash=content_hash,
         encoding=doc.encoding,
@@ -334,8 +341,9 @@ def _parts(t: Template, headings: dict, ct: Compact, raw: str, lines: _Lines) ->
         a = ct.source(h.start)
         b = ct.source_end(h.end)
         end = ct.source(ordered[i + 1].start) if i + 1 < len(ordered) else len(raw)
+        body = _RESIDUE.sub("", raw[b:end])
+        body = re.sub(r"[ \t]*\n[ \t\n]*\n", "\n", body).strip()
         out[h.key] = PartText(
-            key=h.key, numeral=part.numeral, heading=raw[a:b].strip(),
-            text=raw[b:end].strip(), source=lines.loc(a, b),
+            key=h.key, numeral=part.numeral, heading=raw[a:b].strip(), text=body, source=lines.loc(a, b),
         )
     return out

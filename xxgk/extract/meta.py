@@ -10,9 +10,16 @@ from functools import cache
 
 from xxgk.template import _raw
 
+
+def _wrappable(word: str) -> str:
+    """A phrase that may be broken by one line break anywhere (titles wrap in PDFs)."""
+    return r"\s?".join(re.escape(ch) for ch in word)
+
+
 _TITLE = re.compile(
     r"(?P<agency>[^\s\d。，,:;；>|]{0,40}?)[ \t]*(?P<year>20\d{2})\s*年\s*(?:度)?\s*(?:本机关|本单位|的)?"
-    r"(?:政府信息公开|政务公开|信息公开)\s*(?:工作)?\s*(?:年度)?\s*报告"
+    r"(?:" + "|".join(_wrappable(w) for w in ("政府信息公开", "政务公开", "信息公开")) + r")\s*"
+    r"(?:" + _wrappable("工作") + r")?\s*(?:" + _wrappable("年度") + r")?\s*" + _wrappable("报告")
 )
 _GENERIC_AGENCY = re.compile(
     r"^(?:本|我)?(?:[区县市州旗镇乡]|街道)?(?:人民)?政府(?:办公室|办公厅|办)?$|^(?:本|我)(?:单位|机关|局|办|委)$"

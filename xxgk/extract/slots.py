@@ -64,18 +64,25 @@ def slots(text: str, start: int, end: int) -> list[Slot]:
 
 
 def _build(cleaned: list[tuple[str, str, int, int]]) -> list[Slot]:
+    """Cells from tokens. A run of tabs makes as many cell boundaries as it has tabs; a run of
+    line breaks (one cell per line) as many as it has breaks, and there the label's own line is
+    a cell too (its remainder holds the first cells, or nothing)."""
     out: list[Slot] = []
     hard = False  # the first value on the label's own line is glued to the label
+    last_value = max((i for i, t in enumerate(cleaned) if t[0] != "ws"), default=-1)
     for i, (kind, s, a, b) in enumerate(cleaned):
         if kind == "ws":
-            n = s.count("\t") or s.count("\n")
+            tabs = s.count("\t")
+            n = tabs or s.count("\n")
             if n == 0:
                 hard = False
                 continue  # spaces only separate tokens
             hard = True
-            if i == 0:
-                out.append(Slot("blank", "", a, a))  # the label's own cell, left empty
-            out.extend(Slot("blank", "", a, a) for _ in range(n - 1))
+            if tabs:
+                empty = n - 1 if i < last_value else n  # boundaries between cells, or before the row's end
+            else:
+                empty = n if i == 0 else n - 1  # the label's line is a cell of its own
+            out.extend(Slot("blank", "", a, a) for _ in range(empty))
         elif kind == "dash":
             out.append(Slot("blank", s, a, b))
             hard = False

@@ -344,9 +344,9 @@ def _local_equations(equations: Sequence[Equation], ids: tuple[str, ...]) -> lis
 def _direct(row: PrintedRow, blank_style: bool) -> RowCandidate | None:
     """The reading that takes the slots as printed, one per column, if there is exactly one."""
     sl = row.slots
-    if not sl:
-        # nothing printed at all after the label (a report flattened onto one line loses its
-        # empty cells): the row is blank
+    if not any(s.is_num for s in sl):
+        # no number printed after the label (empty cells, or none at all in a report flattened
+        # onto one line): the row is blank
         n = len(row.columns)
         return RowCandidate((None,) * n, (Placement(None),) * n, 0)
     has_num = any(s.is_num for s in sl)

@@ -91,9 +91,12 @@ def read_document(data: bytes, name: str = "<bytes>") -> Document:
         return read_pdf(data, name)
     if data.startswith(b"PK\x03\x04"):
         from xxgk.readers.docx import is_docx, read_docx
+        from xxgk.readers.xlsx import is_xlsx, read_xlsx
 
         if is_docx(data) or not _is_valid_zip(data):
             return read_docx(data, name)
+        if is_xlsx(data):
+            return read_xlsx(data, name)
     if data.startswith(b"\xd0\xcf\x11\xe0") or data.startswith(b"{\\rtf"):
         from xxgk.readers.office import read_office
 

@@ -20,6 +20,32 @@ def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
 
 
+def convert(data: bytes, suffix: str, target: str, name: str) -> bytes:
+    """Convert a document with headless LibreOffice (its own profile per call, so conversions can
+    run side by side) and return the converted bytes."""
+    exe = soffice()
+    if exe is None:
+        raise XxgkError("needs-libreoffice", "需要 LibreOffice（apt-get install libreoffice-writer-nogui）",
+                        "LibreOffice is needed (apt-get install libreoffice-writer-nogui)")
+    ext = target.split(":")[0]
+    with tempfile.TemporaryDirectory(prefix="xxgk-lo-") as tmp:
+        src = Path(tmp) / f"input{suffix}"
+        src.write_bytes(data)
+        profile = Path(tmp) / "profile"
+        cmd = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
+               "--convert-to", target, "--outdir", str(Path(tmp) / "out"), str(src)]
+        try:
+            proc = subprocess.run(cmd, capture_output=True, timeout=TIMEOUT, env={**os.environ, "HOME": tmp})
+        except subprocess.TimeoutExpired:
+            raise XxgkError("convert-timeout", f"LibreOffice 转换超时（{TIMEOUT} 秒）：{name}",
+                            f"LibreOffice conversion timed out ({TIMEOUT} s): {name}") from None
+        out = Path(tmp) / "out" / f"input.{ext}"
+        if proc.returncode != 0 or not out.exists():
+            raise XxgkError("convert-failed", f"LibreOffice 无法转换此文件（文件可能已损坏）：{name}",
+                            f"LibreOffice could not convert this file (it may be corrupted): {name}")
+        return out.read_bytes()
+
+
 def read_office(data: bytes, name: str = "<bytes>", suffix: str = ".doc") -> Document:
     from xxgk.readers.docx import read_docx
 
@@ -32,21 +58,7 @@ def read_office(data: bytes, name: str = "<bytes>", suffix: str = ".doc") -> Doc
             f"old Word/WPS files need LibreOffice (Debian/Ubuntu: apt-get install "
             f"libreoffice-writer-nogui), or save the file as DOCX first: {name}",
         )
-    with tempfile.TemporaryDirectory(prefix="xxgk-lo-") as tmp:
-        src = Path(tmp) / f"input{suffix}"
-        src.write_bytes(data)
-        profile = Path(tmp) / "profile"
-        cmd = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
-               "--convert-to", "docx:MS Word 2007 XML", "--outdir", str(Path(tmp) / "out"), str(src)]
-        try:
-            proc = subprocess.run(cmd, capture_output=True, timeout=TIMEOUT, env={**os.environ, "HOME": tmp})
-        except subprocess.TimeoutExpired:
-            raise XxgkError("convert-timeout", f"LibreOffice 转换超时（{TIMEOUT} 秒）：{name}",
-                            f"LibreOffice conversion timed out ({TIMEOUT} s): {name}") from None
-        out = Path(tmp) / "out" / "input.docx"
-        if proc.returncode != 0 or not out.exists():
-            raise XxgkError("convert-failed", f"LibreOffice 无法转换此文件（文件可能已损坏）：{name}",
-                            f"LibreOffice could not convert this file (it may be corrupted): {name}")
-        doc = read_docx(out.read_bytes(), name)
+    out = convert(data, suffix, "docx:MS Word 2007 XML", name)
+    doc = read_docx(out, name)
     doc.format = "doc"
     return doc

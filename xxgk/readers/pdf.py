@@ -86,11 +86,21 @@ def _page_items(page: object) -> list[str | list[list[TableCell]]]:
         return not any(b[0] <= cx <= b[2] and b[1] <= cy <= b[3] for b in boxes)
 
     rest = page.filter(lambda o: o.get("object_type") != "char" or outside(o))  # type: ignore[attr-defined]
-    for line in rest.extract_text_lines(layout=False, strip=True):
-        text = line["text"]
-        if not text or _PAGE_NUMBER.match(text):
-            continue
-        placed.append((line["top"], text))
+    lines = [ln for ln in rest.extract_text_lines(layout=False, strip=True)
+             if ln["text"] and not _PAGE_NUMBER.match(ln["text"])]
+    if lines:
+        right = max(ln["x1"] for ln in lines)
+        left = min(ln["x0"] for ln in lines)
+        em = max(8.0, min(ln["bottom"] - ln["top"] for ln in lines))
+        prev = None
+        for ln in lines:
+            # a line that ran to the right margin continues on the next, unless that one is indented
+            if (prev is not None and prev["x1"] >= right - 1.5 * em and ln["x0"] <= left + 0.5 * em
+                    and isinstance(placed[-1][1], str)):
+                placed[-1] = (placed[-1][0], placed[-1][1] + ln["text"])
+            else:
+                placed.append((ln["top"], ln["text"]))
+            prev = ln
     placed.sort(key=lambda x: x[0])
     return [p for _, p in placed]
 

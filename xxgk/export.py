@@ -94,7 +94,7 @@ def to_xlsx(reports: Sequence[Report], layout_limit: int = 20, summary: bool = T
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
 
-    from xxgk.layout import table_grid, title
+    from xxgk.layout import placed, table_grid, title
 
     wb = Workbook()
     used: set[str] = set()
@@ -125,26 +125,14 @@ def to_xlsx(reports: Sequence[Report], layout_limit: int = 20, summary: bool = T
         for table in t.tables:
             ws = wb.create_sheet(_sheet_title(f"{prefix}{table.title}", used))
             ws.cell(1, 1, f"{title(r)} {table.title}").font = Font(bold=True)
-            grid = table_grid(table, r.cells)
-            taken: set[tuple[int, int]] = set()
-            for ri, row in enumerate(grid):
-                col = 0
-                for c in row:
-                    while (ri, col) in taken:
-                        col += 1
-                    value: Any = c.text
-                    if c.cell_id is not None:
-                        value = r.cells.get(c.cell_id)
-                    cell = ws.cell(3 + ri, 1 + col, value)
-                    cell.alignment = center
-                    cell.border = border
-                    if c.rowspan > 1 or c.colspan > 1:
-                        ws.merge_cells(start_row=3 + ri, start_column=1 + col,
-                                       end_row=3 + ri + c.rowspan - 1, end_column=col + c.colspan)
-                    for dr in range(c.rowspan):
-                        for dc in range(c.colspan):
-                            taken.add((ri + dr, col + dc))
-                    col += c.colspan
+            for ri, col, c in placed(table_grid(table, r.cells)):
+                value: Any = r.cells.get(c.cell_id) if c.cell_id is not None else c.text
+                cell = ws.cell(3 + ri, 1 + col, value)
+                cell.alignment = center
+                cell.border = border
+                if c.rowspan > 1 or c.colspan > 1:
+                    ws.merge_cells(start_row=3 + ri, start_column=1 + col,
+                                   end_row=3 + ri + c.rowspan - 1, end_column=col + c.colspan)
             ws.column_dimensions["A"].width = 16
             ws.column_dimensions["B"].width = 20
             ws.column_dimensions["C"].width = 30

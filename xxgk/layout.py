@@ -37,6 +37,22 @@ def fmt(v: int | float | None) -> str:
     return str(v)
 
 
+def placed(grid: Grid) -> list[tuple[int, int, LCell]]:
+    """(row, column, cell) for every cell of a grid, columns counted past cells spanning down
+    from the rows above: what a writer needs to put each cell at its place."""
+    out: list[tuple[int, int, LCell]] = []
+    taken: set[tuple[int, int]] = set()
+    for r, row in enumerate(grid):
+        col = 0
+        for c in row:
+            while (r, col) in taken:
+                col += 1
+            out.append((r, col, c))
+            taken.update((r + dr, col + dc) for dr in range(c.rowspan) for dc in range(c.colspan))
+            col += c.colspan
+    return out
+
+
 def _level(row: Row) -> int:
     n = row.numbering
     if re.match(r"^[一二三四五六七八九十]+、", n):

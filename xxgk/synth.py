@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from xxgk.template import Block, Row, Template, load_template
@@ -80,12 +80,18 @@ def appeals_block(t: Template) -> Block:
 
 
 def random_cells(
-    template_id: str, rng: random.Random, *, zero_rate: float = 0.6, blank_zeros: bool = False
+    template_id: str,
+    rng: random.Random,
+    *,
+    zero_rate: float = 0.6,
+    blank_zeros: bool = False,
+    blank_tables: Collection[str] = ("proactive", "requests", "appeals"),
 ) -> Cells:
     """A random valid set of cells for the template (every equation of the template holds).
 
     Most cells are zero, a few small positive numbers. With ``blank_zeros`` every zero becomes
-    None, the way some reports leave empty the cells that are zero.
+    None, the way some reports leave empty the cells that are zero; ``blank_tables`` limits
+    that to some tables (seed 001 leaves blank only the zeros of table 三).
     """
     t = load_template(template_id)
     cells: Cells = {}
@@ -136,7 +142,10 @@ def random_cells(
 
     ordered = {cid: cells[cid] for cid in t.cell_ids}
     if blank_zeros:
-        ordered = {cid: (None if v == 0 else v) for cid, v in ordered.items()}
+        ordered = {
+            cid: (None if v == 0 and cid.split(".", 1)[0] in blank_tables else v)
+            for cid, v in ordered.items()
+        }
     return ordered
 
 
@@ -206,7 +215,8 @@ def damaged_cells(template_id: str, damage: Damage) -> set[str]:
 def random_damage(
     template_id: str, rng: random.Random, *, max_rows: int = 2, kinds: Sequence[str] = ("drop", "double", "run")
 ) -> Damage:
-    """Damage on 1..max_rows distinct printed rows (at most one kind per row)."""
+    """Damage on 1..max_rows distinct printed rows (one kind per row): a requests row loses or
+    doubles a cell; a proactive row or the appeals row has its digits run together."""
     rows = printed_rows(template_id)
     names = sorted(rows)
     chosen = rng.sample(names, rng.randint(1, max_rows))
@@ -214,10 +224,13 @@ def random_damage(
     double: list[tuple[str, int]] = []
     run: list[str] = []
     for r in chosen:
-        kind = rng.choice(list(kinds))
-        if kind == "run" and (r == APPEALS or r.startswith("proactive.")):
-            run.append(r)
-        elif kind == "double":
+        if not r.startswith("requests."):
+            # rows without arithmetic of their own: only their digits run together
+            if "run" in kinds:
+                run.append(r)
+            continue
+        kind = rng.choice([k for k in kinds if k != "run"] or ["drop"])
+        if kind == "double":
             double.append((r, rng.randrange(len(rows[r]))))
         else:
             drop.append((r, rng.randrange(len(rows[r]))))

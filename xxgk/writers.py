@@ -13,7 +13,7 @@ import io
 
 from xxgk.checks import run as check
 from xxgk.errors import XxgkError
-from xxgk.layout import Grid, sections, table_grid, title
+from xxgk.layout import Grid, placed, sections, table_grid, title
 from xxgk.model import Report
 from xxgk.template import load_template
 
@@ -177,22 +177,13 @@ def _docx_table(d: object, grid: Grid, font: object) -> None:
     width = max(sum(c.colspan for c in row) for row in grid)
     table = d.add_table(rows=len(grid), cols=width)  # type: ignore[attr-defined]
     table.style = "Table Grid"
-    taken: set[tuple[int, int]] = set()
-    for r, row in enumerate(grid):
-        col = 0
-        for c in row:
-            while (r, col) in taken:
-                col += 1
-            cell = table.cell(r, col)
-            if c.rowspan > 1 or c.colspan > 1:
-                cell = cell.merge(table.cell(r + c.rowspan - 1, col + c.colspan - 1))
-            for dr in range(c.rowspan):
-                for dc in range(c.colspan):
-                    taken.add((r + dr, col + dc))
-            para = cell.paragraphs[0]
-            para.alignment = 1
-            font(para.add_run(c.text), "仿宋_GB2312", "Noto Serif CJK SC", 10.5)  # type: ignore[operator]
-            col += c.colspan
+    for r, col, c in placed(grid):
+        cell = table.cell(r, col)
+        if c.rowspan > 1 or c.colspan > 1:
+            cell = cell.merge(table.cell(r + c.rowspan - 1, col + c.colspan - 1))
+        para = cell.paragraphs[0]
+        para.alignment = 1
+        font(para.add_run(c.text), "仿宋_GB2312", "Noto Serif CJK SC", 10.5)  # type: ignore[operator]
 
 
 # ---------------------------------------------------------------- Markdown

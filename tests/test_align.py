@@ -18,7 +18,7 @@ def kinds(text: str) -> list[str]:
     [
         ("\t\t0\t0\t0", ["_", "0", "0", "0"]),  # tab row after a label cell: one empty label column
         (" 99 1\n\n\n\n100\n", ["99", "1", "_", "_", "_", "100"]),  # first cells on the label's line
-        ("\n\t1\n\t0\n\n", ["1", "0", "_"]),  # one tab-indented cell per line
+        ("\n\t1\n\t0\n\n", ["1", "0"]),  # the line break ends the row  # one tab-indented cell per line
         ("\n\n\n0", ["_", "_", "_", "0"]),  # label line left empty, then empty lines
         ("308", ["308"]),
         ("0\t—\t5", ["0", "—", "5"]),  # a dash is an explicit empty cell

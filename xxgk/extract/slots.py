@@ -78,7 +78,11 @@ def _build(cleaned: list[tuple[str, str, int, int]]) -> list[Slot]:
                 hard = False
                 continue  # spaces only separate tokens
             hard = True
-            if tabs:
+            if i > last_value and i > 0 and "\n" in s:
+                # after the row's last value, a line break ends the row: what follows it (the
+                # next row's indent, a blank line) is not a cell of this row
+                empty = s[: s.index("\n")].count("\t")
+            elif tabs:
                 empty = n - 1 if i < last_value else n  # boundaries between cells, or before the row's end
             else:
                 empty = n if i == 0 else n - 1  # the label's line is a cell of its own

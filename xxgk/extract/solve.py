@@ -150,7 +150,8 @@ def _enumerate(
             plain = text.isdigit()
             # Cutting digits is free where the print forces it (a leading zero, or a row printed
             # as one run of digits); elsewhere each cut is an edit, like a dropped cell.
-            split_cost = 0 if (len(nums) == 1 or (len(text) > 1 and text[0] == "0")) else 1
+            single_run = len(nums) == 1 and n_slots == 1  # the whole row printed as one run of digits
+            split_cost = 0 if (single_run or (len(text) > 1 and text[0] == "0")) else 1
             max_k = min(len(text), n_cols - j) if plain else 1
             for k in range(1, max_k + 1):
                 pieces = splits(text, k) if plain else [[text]]

@@ -247,9 +247,7 @@ def test_appeals_row_starting_blank_keeps_its_place() -> None:
     assert not unsound_cells(report, cells, {c for c, v in changes.items() if v is None})
 
 
-@pytest.mark.xfail(strict=True, reason="extractor: a signed number inside run-together digits is "
-                   "never cut: '行政处罚\\t696-102' (696, -10, 2) reads change = -102 (certain)")
-def test_known_run_together_signed() -> None:
+def test_run_together_signed_number_is_cut() -> None:
     changes: synth.Cells = {"proactive.penalty.previous": 696, "proactive.penalty.change": -10,
                             "proactive.penalty.decisions": 2}
     report, cells = _read("2019", "tabs", changes, "行政处罚\t696-102\n",
@@ -257,9 +255,7 @@ def test_known_run_together_signed() -> None:
     assert not unsound_cells(report, cells)
 
 
-@pytest.mark.xfail(strict=True, reason="extractor: a decimal number inside run-together digits is "
-                   "never cut: '政府集中采购\\t1256.836' (1, 256.836) reads amount = 1256.836 (certain)")
-def test_known_run_together_decimal() -> None:
+def test_run_together_decimal_number_is_cut() -> None:
     changes: synth.Cells = {"proactive.procurement.count": 1, "proactive.procurement.amount": 256.836}
     report, cells = _read("2019", "tabs", changes, "政府集中采购\t1256.836\n",
                           damage=synth.Damage(run_together=("proactive.procurement",)))

@@ -152,9 +152,9 @@ def _enumerate(
             # as one run of digits); elsewhere each cut is an edit, like a dropped cell.
             single_run = len(nums) == 1 and n_slots == 1  # the whole row printed as one run of digits
             split_cost = 0 if (single_run or (len(text) > 1 and text[0] == "0")) else 1
-            max_k = min(len(text), n_cols - j) if plain else 1
+            max_k = min(len(text), n_cols - j)
             for k in range(1, max_k + 1):
-                pieces = splits(text, k) if plain else [[text]]
+                pieces = splits(text, k) if plain else _signed_or_decimal_splits(text, k)
                 for parts in pieces:
                     if not all(
                         valid_number(p, cols[j + q].signed, cols[j + q].decimal)
@@ -183,6 +183,26 @@ def _enumerate(
         places.pop()
 
     yield from rec(0, 0, 0)
+
+
+def _signed_or_decimal_splits(text: str, k: int) -> list[list[str]]:
+    """Cuts of a signed or decimal token: the sign stays with the first number ("696-102" is
+    read as "696" and "-102", which may be "-10" and "2"), the decimal part with the last
+    ("1256.836" may be "1" and "256.836")."""
+    if k == 1:
+        return [[text]]
+    sign = text[0] if text[0] in "+-" else ""
+    body = text[len(sign):]
+    whole, dot, frac = body.partition(".")
+    if not whole.isdigit() or (frac and not frac.isdigit()):
+        return []
+    out = []
+    for parts in splits(whole, k) if not dot else []:
+        out.append([sign + parts[0], *parts[1:]])
+    if dot:
+        for parts in splits(whole, k):
+            out.append([sign + parts[0], *parts[1:-1], parts[-1] + "." + frac] if k > 1 else [text])
+    return out
 
 
 def _enumerate_cached(

@@ -13,7 +13,7 @@ import io
 
 from xxgk.checks import run as check
 from xxgk.errors import XxgkError
-from xxgk.layout import Grid, placed, sections, table_grid, title
+from xxgk.layout import Grid, fmt, placed, sections, title
 from xxgk.model import Report
 from xxgk.template import load_template
 
@@ -203,7 +203,7 @@ def to_md(report: Report) -> str:
             if block.layout == "flat":
                 out += ["| | " + " | ".join(cols) + " |", "|---" * (len(cols) + 1) + "|"]
                 for row in rows:
-                    vals = [_md(report.cells.get(f"{block.table}.{row.key}.{c.key}")) for c in block.columns]
+                    vals = [fmt(report.cells.get(f"{block.table}.{row.key}.{c.key}")) for c in block.columns]
                     out.append(f"| {row.label.text} | " + " | ".join(vals) + " |")
                 out.append("")
                 continue
@@ -213,18 +213,10 @@ def to_md(report: Report) -> str:
                     "|---" * (len(cols) + 1) + "|"]
             for row in rows:
                 keys = {c.key for c in block.row_columns(row)}
-                vals = [_md(report.cells.get(f"{block.table}.{row.key}.{c.key}")) if c.key in keys else ""
+                vals = [fmt(report.cells.get(f"{block.table}.{row.key}.{c.key}")) if c.key in keys else ""
                         for c in block.columns]
                 out.append(f"| {row.numbering}{row.label.text} | " + " | ".join(vals) + " |")
             out.append("")
     return "\n".join(out) + "\n"
 
 
-def _md(v: int | float | None) -> str:
-    from xxgk.layout import fmt
-
-    return fmt(v)
-
-
-def grid_for(report: Report, table_key: str) -> Grid:
-    return table_grid(load_template(report.template).table(table_key), report.cells)

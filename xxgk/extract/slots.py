@@ -55,8 +55,6 @@ def slots(text: str, start: int, end: int) -> list[Slot]:
             next_k = toks[i + 1][0] if i + 1 < len(toks) else "ws"
             if next_k == "other" or (prev_k == "other" and next_k not in ("ws", "unit")):
                 continue
-            if prev_k == "other" and next_k == "unit":
-                pass
         if kind in ("other", "unit"):
             continue
         cleaned.append((kind, s, a, b))

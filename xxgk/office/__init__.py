@@ -1,0 +1,1 @@
+"""The disclosure office: handling requests, deadlines and fees."""

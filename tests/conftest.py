@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import json
+import os
+import uuid
 from pathlib import Path
 
 import pytest
@@ -18,3 +20,49 @@ def seed_names() -> list[str]:
 def seed(request: pytest.FixtureRequest) -> tuple[Path, dict]:
     name = request.param
     return SEEDS / f"{name}.txt", json.loads((SEEDS / f"{name}.json").read_text("utf-8"))
+
+
+# ---------------------------------------------------------------- office databases
+# Every office test runs on SQLite and on the real PostgreSQL server (XXGK_TEST_POSTGRES_URL,
+# default postgres@127.0.0.1:5432, set by .ci/run). Without a server the PostgreSQL runs skip,
+# saying so; they never fall back to a mock.
+PG_URL = os.environ.get("XXGK_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def _pg_admin():  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine
+
+    return create_engine(PG_URL, isolation_level="AUTOCOMMIT", connect_args={"connect_timeout": 3})
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def office_url(request: pytest.FixtureRequest, tmp_path: Path):  # type: ignore[no-untyped-def]
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'office.db'}"
+        return
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    try:
+        admin = _pg_admin()
+        with admin.connect() as conn:
+            name = f"xxgk_test_{uuid.uuid4().hex[:12]}"
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as e:  # noqa: BLE001 - any failure to reach the server means: skip, and say why
+        pytest.skip(f"PostgreSQL not reachable at {PG_URL}: {str(e).splitlines()[0]}")
+    url = make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
+    yield url
+    from xxgk.office.service import Office  # noqa: F401 - engines are disposed by the tests
+
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def office(office_url: str):  # type: ignore[no-untyped-def]
+    from xxgk.office.service import Office
+
+    o = Office.open(office_url, actor="测试员")
+    yield o
+    o.close()

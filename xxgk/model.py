@@ -17,7 +17,7 @@ Number = int | float
 _M = TypeVar("_M", bound=BaseModel)
 SCHEMA_VERSION = "1"
 
-CellStatus = Literal["read", "inferred", "ambiguous", "missing"]
+CellStatus = Literal["read", "inferred", "ambiguous", "missing", "computed"]
 
 
 def trusted(cls: type[_M], **fields: object) -> _M:
@@ -50,7 +50,7 @@ class CellInfo(BaseModel):
     status: CellStatus = Field(
         description="read: printed in the table; inferred: placed or computed by the arithmetic "
         "(a dropped cell, run-together digits); ambiguous: the text allows several readings; "
-        "missing: the row was not found"
+        "missing: the row was not found; computed: counted from the disclosure office's records"
     )
     source: Location | None = None
     candidates: list[Number | None] = Field(

@@ -55,6 +55,7 @@ class Column:
     decimal: bool = False
     unit: str | None = None
     unit_from_report: bool = False
+    measure: str | None = None  # how the office computes it from its registers (see report.toml)
 
 
 @dataclass(frozen=True)
@@ -266,7 +267,7 @@ def _build(raw: dict[str, Any], tid: str) -> Template:
                 continue
             columns = tuple(
                 Column(c["key"], _label(c), bool(c.get("signed")), bool(c.get("decimal")),
-                       c.get("unit"), bool(c.get("unit_from_report")))
+                       c.get("unit"), bool(c.get("unit_from_report")), c.get("measure"))
                 for c in b["columns"]
             )
             rows = tuple(

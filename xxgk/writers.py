@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import html
 import io
+import re
+from dataclasses import replace
 
 from xxgk.checks import run as check
 from xxgk.errors import XxgkError
-from xxgk.layout import Grid, fmt, placed, sections, title
+from xxgk.layout import Grid, LCell, fmt, placed, sections, title
 from xxgk.model import Report
 from xxgk.template import load_template
 
@@ -62,50 +64,137 @@ def render(report: Report, to: str, *, force: bool = False) -> bytes:
 
 # ---------------------------------------------------------------- HTML
 
+# 楷体 for the second-level headings inside a part's text (GB/T 9704), then the body's faces.
+KAI_FONTS = '"楷体_GB2312", "楷体", "KaiTi", "STKaiti", "AR PL UKai CN", ' + BODY_FONTS
+
 _CSS = f"""
 @page {{ size: A4; margin: 37mm 26mm 35mm 28mm;
   @bottom-center {{ content: "— " counter(page) " —"; font-family: {BODY_FONTS}; font-size: 14pt; }} }}
-body {{ font-family: {BODY_FONTS}; font-size: 16pt; line-height: 1.6; color: #000; max-width: 46em;
-  margin: 2em auto; padding: 0 1em; }}
-h1 {{ font-family: {TITLE_FONTS}; font-size: 22pt; text-align: center; font-weight: normal; margin: 0 0 1em; }}
+html {{ -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }}
+body {{ font-family: {BODY_FONTS}; font-size: 16pt; line-height: 1.6; color: #000; background: #fff;
+  max-width: 46em; margin: 2em auto; padding: 0 1em; }}
+h1 {{ font-family: {TITLE_FONTS}; font-size: 22pt; line-height: 1.4; text-align: center; font-weight: normal;
+  margin: 0 0 1em; }}
+h1 span {{ display: inline-block; }}
+@media print {{ h1 span.agency {{ display: inline; }} }}
 h2 {{ font-family: {HEAD_FONTS}; font-size: 16pt; font-weight: normal; margin: 1em 0 .5em; }}
-p {{ text-indent: 2em; margin: 0 0 .3em; }}
-table {{ border-collapse: collapse; width: 100%; font-size: 10.5pt; line-height: 1.3; margin: .5em 0 1em; }}
+h3 {{ font-family: {KAI_FONTS}; font-size: 16pt; font-weight: normal; text-indent: 2em; margin: 0 0 .3em; }}
+h1, h2, h3 {{ break-after: avoid; page-break-after: avoid; }}
+p {{ text-indent: 2em; margin: 0 0 .3em; overflow-wrap: break-word; orphans: 2; widows: 2; }}
+.sig {{ margin-top: 1em; }}
+.sig p {{ text-align: right; text-indent: 0; margin: 0; }}
+.table {{ overflow-x: auto; margin: .5em 0 1em; }}
+table {{ border-collapse: collapse; width: 100%; font-size: 10.5pt; line-height: 1.3;
+  font-variant-numeric: tabular-nums; }}
 th, td {{ border: 1px solid #000; padding: 3px 4px; text-align: center; vertical-align: middle; }}
-th {{ font-weight: normal; }}
-tr {{ page-break-inside: avoid; }}
-.sr {{ position: absolute; left: -9999px; }}
-@media print {{ body {{ margin: 0; max-width: none; }} }}
+th {{ font-weight: normal; text-wrap: balance; }}
+td {{ min-width: 2em; }}
+tr, tbody.block {{ break-inside: avoid; page-break-inside: avoid; }}
+.sr {{ position: absolute; width: 1px; height: 1px; margin: -1px; padding: 0; border: 0; overflow: hidden;
+  clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; }}
+@media screen and (max-width: 600px) {{
+  body {{ font-size: 13pt; padding: 0 .6em; }}
+  h1 {{ font-size: 17pt; }}
+  table {{ min-width: 40em; }}  /* scrolls in its box rather than squeezing labels to a character a line */
+}}
+@media print {{
+  body {{ margin: 0; padding: 0; max-width: none; }}
+  .table {{ overflow: visible; }}
+  .sr {{ display: none; }}
+}}
 """
+
+_SUBHEADING = re.compile(r"^[（(][一二三四五六七八九十]{1,3}[）)]")
+
+
+def _para_html(text: str) -> str:
+    """A paragraph of a part's text; a short "（一）…" line without closing punctuation is the
+    part's second-level heading."""
+    if _SUBHEADING.match(text) and len(text) <= 40 and not text.endswith(("。", "；", "：", "，", ";", ":", ",")):
+        return f"<h3>{html.escape(text)}</h3>"
+    return f"<p>{html.escape(text)}</p>"
 
 
 def _grid_html(grid: Grid, caption: str) -> str:
-    out = [f'<table><caption class="sr">{html.escape(caption)}</caption>']
-    for row in grid:
-        out.append("<tr>")
-        for c in row:
-            attrs = (f' rowspan="{c.rowspan}"' if c.rowspan > 1 else "") + (f' colspan="{c.colspan}"' if c.colspan > 1 else "")
-            tag = "th" if c.header else "td"
-            scope = ' scope="row"' if c.header and c.colspan == 1 and c.rowspan == 1 and row.index(c) == 0 else ""
-            data = f' data-cell="{c.cell_id}"' if c.cell_id else ""
-            out.append(f"<{tag}{attrs}{scope}{data}>{html.escape(c.text)}</{tag}>")
-        out.append("</tr>")
-    out.append("</table>")
+    """One printed table. Rows of header cells only are column headers (scope="col"): the
+    leading ones form the <thead>, which a printed table repeats on every page; a block heading
+    (one cell across the table, as in table 二) opens a <tbody> of its own and heads it
+    (scope="rowgroup"); label cells in rows of data are row headers (scope="row", spanning rows
+    included). Each data cell carries its cell id (data-cell="requests.new.total")."""
+    cells = placed(grid)
+    width = max(col + c.colspan for _, col, c in cells)
+    rows: list[list[LCell]] = [[] for _ in grid]
+    for r, _, c in cells:
+        rows[r].append(c)
+
+    def heading(row: list[LCell]) -> bool:
+        return len(row) == 1 and row[0].header and row[0].colspan == width
+
+    def head_only(row: list[LCell]) -> bool:
+        return all(c.header for c in row)
+
+    groups: list[tuple[str, list[list[LCell]]]] = []
+    if any(heading(row) for row in rows):
+        for row in rows:
+            if heading(row) or not groups:
+                groups.append(("tbody", []))
+            groups[-1][1].append(row)
+    else:
+        n = next((i for i, row in enumerate(rows) if not head_only(row)), len(rows))
+        groups = [("thead", rows[:n]), ("tbody", rows[n:])]
+
+    out = [f'<div class="table"><table><caption class="sr">{html.escape(caption)}</caption>']
+    for tag, group in groups:
+        if not group:
+            continue
+        block = ' class="block"' if tag == "tbody" and heading(group[0]) else ""
+        out.append(f"<{tag}{block}>")
+        for row in group:
+            scope = "rowgroup" if heading(row) else "col" if head_only(row) else "row"
+            out.append("<tr>")
+            for c in row:
+                attrs = (f' rowspan="{c.rowspan}"' if c.rowspan > 1 else "") + (
+                    f' colspan="{c.colspan}"' if c.colspan > 1 else "")
+                if c.header:
+                    out.append(f'<th{attrs} scope="{scope}">{html.escape(c.text)}</th>')
+                else:
+                    data = f' data-cell="{c.cell_id}"' if c.cell_id else ""
+                    out.append(f"<td{attrs}{data}>{html.escape(c.text)}</td>")
+            out.append("</tr>")
+        out.append(f"</{tag}>")
+    out.append("</table></div>")
     return "".join(out)
 
 
 def to_html(report: Report) -> str:
     head = html.escape(title(report))
-    body = [f"<h1>{head}</h1>"]
-    for k, sec in enumerate(sections(report), 1):
+    # A title too long for a line breaks before 政府信息公开…, on screen also after the agency's
+    # name, never inside a word (in print the agency stays on the year's line: the PDF reader
+    # reads the agency from the line the year is on).
+    year = f"{report.report_year}年" if report.report_year else ""
+    h1 = head
+    if report.agency and title(report).startswith(report.agency + year + "政府"):
+        rest = title(report).removeprefix(report.agency + year)
+        h1 = f'<span class="agency">{html.escape(report.agency)}</span>{year}<span>{html.escape(rest)}</span>'
+    body = [f"<h1>{h1}</h1>"]
+    parts = sections(report)
+    # The signature (落款): the publication date, after the agency's name when the last part's
+    # text already ends with them (as reports' text often does), printed once, right-aligned.
+    d = report.published_date
+    sig = [f"{d.year}年{d.month}月{d.day}日"] if d else []
+    last = parts[-1].paragraphs if parts else []
+    if sig and last and last[-1] == sig[0]:
+        n = 2 if len(last) > 1 and report.agency and last[-2] == report.agency else 1
+        sig = last[-n:]
+        parts[-1] = replace(parts[-1], paragraphs=last[:-n] or ["无。"])
+    for k, sec in enumerate(parts, 1):
         body.append(f'<section aria-labelledby="part{k}"><h2 id="part{k}">{html.escape(sec.title)}</h2>')
-        body += [f"<p>{html.escape(p)}</p>" for p in sec.paragraphs]
+        body += [_para_html(p) for p in sec.paragraphs]
         if sec.grid is not None:
             body.append(_grid_html(sec.grid, sec.title))
         body.append("</section>")
-    if report.published_date:
-        d = report.published_date
-        body.append(f'<p style="text-align:right">{d.year}年{d.month}月{d.day}日</p>')
+    if sig:
+        body.append('<div class="sig">' + "".join(f"<p>{html.escape(s)}</p>" for s in sig) + "</div>")
     return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
             f"<title>{head}</title><style>{_CSS}</style></head>\n<body><main>\n"

@@ -1,0 +1,661 @@
+"""The disclosure office's Python API: the CLI and the web application both call this.
+
+One :class:`Office` wraps a database (SQLite file by default, PostgreSQL by URL). Every method runs
+in one transaction: it either writes everything or nothing. Every change to a request is an event
+(append-only) and an audit entry (who, when, before, after); the request row is the projection of
+its events through :func:`xxgk.office.clock.replay`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from importlib import resources
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from sqlalchemy import Engine, create_engine, event, func, inspect, select
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.orm import Session, sessionmaker
+
+from xxgk.errors import XxgkError
+from xxgk.office import clock as clk
+from xxgk.office.db import (
+    Action,
+    Agency,
+    Appeal,
+    Applicant,
+    AuditEntry,
+    CalendarDay,
+    CalendarYear,
+    Document,
+    ReportFigure,
+    ReportText,
+    Request,
+    RequestEvent,
+    utcnow,
+)
+from xxgk.office.vocab import (
+    ACTION_KINDS,
+    CHANNELS,
+    DOCUMENT_KINDS,
+    OVERDUE_CORRECTION,
+    OVERDUE_FEE,
+    WITHDRAWN_OUTCOME,
+    appeal_kinds,
+    appeal_outcomes,
+    applicant_kinds,
+    outcome_for,
+    resolve,
+)
+from xxgk.workdays import Calendar, Overrides
+
+DEFAULT_URL = "sqlite:///xxgk-office.db"
+
+
+def database_url(url: str | None = None) -> str:
+    return url or os.environ.get("XXGK_DATABASE_URL") or DEFAULT_URL
+
+
+# ---------------------------------------------------------------- inputs (validated) and views
+
+
+class ApplicantIn(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+    kind: str = Field(description="table 三 column: natural, commercial, research, social, legal, other_org")
+    name: str = Field(min_length=1, max_length=200)
+    id_type: str | None = None
+    id_number: str | None = None
+    phone: str | None = None
+    email: str | None = None
+    address: str | None = None
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, v: str) -> str:
+        return resolve(v, applicant_kinds(), "申请人类型", "applicant kind")
+
+
+class RequestIn(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+    applicant: ApplicantIn
+    channel: str
+    received_on: dt.date = Field(description="the day of receipt by the channel's rule (条例 第三十一条)")
+    submitted_on: dt.date | None = None
+    description: str = Field(min_length=1)
+    form: str | None = None
+    tracking_no: str | None = None
+
+    @field_validator("channel")
+    @classmethod
+    def _channel(cls, v: str) -> str:
+        return resolve(v, {k: c.label for k, c in CHANNELS.items()}, "申请渠道", "channel")
+
+
+class RequestView(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    tracking_no: str
+    year: int
+    applicant_name: str
+    applicant_kind: str
+    channel: str
+    received_on: dt.date
+    description: str
+    status: str
+    due_on: dt.date | None
+    correction_due_on: dt.date | None
+    payment_due_on: dt.date | None
+    closed_on: dt.date | None
+    outcome: str | None
+    on_time: bool | None
+    fee_amount: int | None
+
+
+def _view(r: Request) -> RequestView:
+    return RequestView(
+        tracking_no=r.tracking_no, year=r.year, applicant_name=r.applicant.name, applicant_kind=r.applicant_kind,
+        channel=r.channel, received_on=r.received_on, description=r.description, status=r.status,
+        due_on=r.due_on, correction_due_on=r.correction_due_on, payment_due_on=r.payment_due_on,
+        closed_on=r.closed_on, outcome=r.outcome, on_time=r.on_time, fee_amount=r.fee_amount,
+    )
+
+
+def _jsonable(v: Any) -> Any:
+    if isinstance(v, dt.date | dt.datetime):
+        return v.isoformat()
+    if isinstance(v, Decimal):
+        return str(v)
+    return v
+
+
+def snapshot(obj: Any) -> dict[str, Any]:
+    return {c.key: _jsonable(getattr(obj, c.key)) for c in inspect(obj).mapper.column_attrs}
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.close()
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest revision (Alembic ``upgrade head``)."""
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(resources.files("xxgk.office") / "migrations"))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+def _connect_error(url: str, e: Exception) -> XxgkError:
+    safe = url.split("@")[-1] if "@" in url else url
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return XxgkError("database", f"无法连接数据库 {safe}：{first}", f"cannot open the database {safe}: {first}")
+
+
+class Office:
+    """The office of one or many agencies in one database."""
+
+    def __init__(self, engine: Engine, *, actor: str = "system", rules: clk.Rules | None = None) -> None:
+        self.engine = engine
+        self.actor = actor
+        self.rules = rules or clk.Rules()
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._calendars: dict[int | None, Calendar] = {}
+
+    @classmethod
+    def open(cls, url: str | None = None, *, actor: str = "system", create: bool = True,
+             rules: clk.Rules | None = None) -> Office:
+        """Open (and by default create or upgrade) the database at ``url``."""
+        url = database_url(url)
+        try:
+            engine = create_engine(url)
+        except Exception as e:  # bad URL, missing driver
+            raise _connect_error(url, e) from None
+        if engine.dialect.name == "sqlite":
+            event.listen(engine, "connect", _sqlite_pragmas)
+        try:
+            if create:
+                migrate(engine)
+            else:
+                with engine.connect() as conn:
+                    if not inspect(conn).has_table("request"):
+                        raise XxgkError("database", f"数据库尚未初始化：{url}（请先运行 xxgk office init）",
+                                        f"the database is not initialised: {url} (run xxgk office init)")
+        except (OperationalError, ProgrammingError) as e:
+            raise _connect_error(url, e) from None
+        return cls(engine, actor=actor, rules=rules)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._sessions() as s, s.begin():
+            yield s
+
+    # ------------------------------------------------------------ agencies
+
+    def add_agency(self, code: str, name: str, kind: str = "department") -> Agency:
+        code, name = code.strip(), name.strip()
+        if not code or not name:
+            raise XxgkError("bad-agency", "机关代码和名称不能为空", "agency code and name are required")
+        if kind not in ("department", "government"):
+            raise XxgkError("bad-agency", f"机关类型应为 department（部门）或 government（政府）：{kind!r}",
+                            f"agency kind must be department or government: {kind!r}")
+        with self.session() as s:
+            if s.scalar(select(Agency).where(Agency.code == code)) is not None:
+                raise XxgkError("duplicate-agency", f"机关代码已存在：{code}", f"agency code already exists: {code}")
+            a = Agency(code=code, name=name, kind=kind)
+            s.add(a)
+            s.flush()
+            self._audit(s, a.id, "agency", a.id, "create", None, snapshot(a))
+            return a
+
+    def agencies(self) -> list[Agency]:
+        with self.session() as s:
+            return list(s.scalars(select(Agency).order_by(Agency.code)))
+
+    def agency(self, code: str) -> Agency:
+        with self.session() as s:
+            return self._agency(s, code)
+
+    def _agency(self, s: Session, code: str) -> Agency:
+        a = s.scalar(select(Agency).where(Agency.code == code))
+        if a is None:
+            raise XxgkError("unknown-agency", f"没有代码为 {code} 的机关", f"no agency with code {code}")
+        return a
+
+    # ------------------------------------------------------------ calendar
+
+    def calendar(self, agency_id: int | None = None) -> Calendar:
+        cal = self._calendars.get(agency_id)
+        if cal is None:
+            with self.session() as s:
+                cal = self._calendar(s, agency_id)
+        return cal
+
+    def _calendar(self, s: Session, agency_id: int | None) -> Calendar:
+        cal = self._calendars.get(agency_id)
+        if cal is None:
+            years = {y.year: y.source for y in s.scalars(select(CalendarYear))}
+            days: dict[dt.date, tuple[bool, str]] = {}
+            rows = s.scalars(select(CalendarDay).where(
+                (CalendarDay.agency_id.is_(None)) | (CalendarDay.agency_id == agency_id)))
+            for d in sorted(rows, key=lambda r: r.agency_id is not None):  # agency's own entries win
+                days[d.on] = (d.workday, d.note)
+            cal = self._calendars[agency_id] = Calendar(Overrides(years=years, days=days))
+        return cal
+
+    def set_calendar(self, overrides: Overrides, agency: str | None = None) -> None:
+        """Load an override table (a year's notice, local closures) into the database."""
+        with self.session() as s:
+            aid = self._agency(s, agency).id if agency else None
+            for year, source in overrides.years.items():
+                row = s.get(CalendarYear, year) or CalendarYear(year=year)
+                row.source = source
+                s.add(row)
+            for day, (workday, note) in overrides.days.items():
+                row = s.scalar(select(CalendarDay).where(CalendarDay.on == day, CalendarDay.agency_id.is_(aid)
+                                                         if aid is None else CalendarDay.agency_id == aid))
+                if row is None:
+                    row = CalendarDay(agency_id=aid, on=day)
+                row.workday, row.note = workday, note
+                s.add(row)
+            self._audit(s, aid, "calendar", 0, "update", None,
+                        {"years": sorted(overrides.years), "days": len(overrides.days)})
+        self._calendars.clear()
+
+    # ------------------------------------------------------------ requests
+
+    def add_request(self, agency: str, request: RequestIn | dict[str, Any], *,
+                    today: dt.date | None = None) -> RequestView:
+        """Register a request received by ``agency``; returns it with its tracking number and due date."""
+        req = request if isinstance(request, RequestIn) else _validated(RequestIn, request)
+        today = today or dt.date.today()
+        if req.received_on > today:
+            raise XxgkError("bad-date", f"收到日期 {req.received_on} 晚于今天（{today}）",
+                            f"received on {req.received_on}, which is after today ({today})")
+        if req.submitted_on and req.submitted_on > req.received_on:
+            raise XxgkError("bad-date", f"提交日期 {req.submitted_on} 晚于收到日期 {req.received_on}",
+                            f"submitted on {req.submitted_on}, after it was received ({req.received_on})")
+        if req.channel == "in_person" and req.submitted_on and req.submitted_on != req.received_on:
+            raise XxgkError("bad-date", "当面提交的申请，收到日期即提交之日（条例第三十一条）",
+                            "a request made in person is received the day it is submitted (条例 art. 31)")
+        with self.session() as s:
+            a = self._agency(s, agency)
+            cal = self._calendar(s, a.id)
+            year = req.received_on.year
+            tracking = (req.tracking_no or "").strip() or self._next_tracking(s, a.id, year)
+            if s.scalar(select(Request.id).where(Request.agency_id == a.id, Request.tracking_no == tracking)):
+                raise XxgkError("duplicate-tracking", f"申请编号已存在：{tracking}",
+                                f"tracking number already exists: {tracking}")
+            ap = Applicant(agency_id=a.id, **req.applicant.model_dump())
+            s.add(ap)
+            s.flush()
+            first = clk.Event(clk.EventKind.received, req.received_on,
+                              {"channel": req.channel, "receipt_rule": CHANNELS[req.channel].receipt_rule})
+            state = clk.replay([first], cal, self.rules)
+            r = Request(
+                agency_id=a.id, tracking_no=tracking, year=year, applicant_id=ap.id,
+                applicant_kind=req.applicant.kind, channel=req.channel, submitted_on=req.submitted_on,
+                received_on=req.received_on, description=req.description, form=req.form, status="open",
+            )
+            r.applicant = ap
+            _project(r, state)
+            s.add(r)
+            try:
+                s.flush()
+            except IntegrityError:
+                raise XxgkError("duplicate-tracking", f"申请编号已存在：{tracking}",
+                                f"tracking number already exists: {tracking}") from None
+            s.add(RequestEvent(agency_id=a.id, request_id=r.id, seq=1, kind=first.kind.value, on=first.on,
+                               data=first.data, actor=self.actor))
+            self._audit(s, a.id, "request", r.id, "received", None, snapshot(r))
+            return _view(r)
+
+    def _next_tracking(self, s: Session, agency_id: int, year: int) -> str:
+        n = s.scalar(select(func.count()).select_from(Request).where(
+            Request.agency_id == agency_id, Request.year == year)) or 0
+        while True:
+            n += 1
+            tracking = f"{year}-{n:04d}"
+            if not s.scalar(select(Request.id).where(Request.agency_id == agency_id,
+                                                     Request.tracking_no == tracking)):
+                return tracking
+
+    def record(self, agency: str, tracking_no: str, kind: str | clk.EventKind, on: dt.date, *,
+               today: dt.date | None = None, **data: Any) -> RequestView:
+        """Record an event on a request; refused (nothing written) if the law does not allow it."""
+        try:
+            ek = clk.EventKind(kind)
+        except ValueError:
+            raise XxgkError("unknown-event", f"未知的事件类型：{kind!r}；可选：{'、'.join(clk.EventKind)}",
+                            f"unknown event kind: {kind!r}; expected one of: {', '.join(clk.EventKind)}") from None
+        if ek == clk.EventKind.received:
+            raise XxgkError("sequence", "收到申请请用登记功能（add_request）", "use add_request to register a request")
+        today = today or dt.date.today()
+        if on > today:
+            raise XxgkError("bad-date", f"事件日期 {on} 晚于今天（{today}）", f"event date {on} is after today ({today})")
+        data = {k: _jsonable(v) for k, v in data.items() if v is not None}
+        with self.session() as s:
+            a = self._agency(s, agency)
+            r = self._request(s, a.id, tracking_no)
+            cal = self._calendar(s, a.id)
+            events = _events(s, r)
+            prior = clk.replay(events, cal, self.rules)
+            if ek == clk.EventKind.decided:
+                data = self._decision_data(prior, on, data)
+            elif ek == clk.EventKind.withdrawn:
+                data["outcome"] = WITHDRAWN_OUTCOME[_template_id(on.year)]
+            elif ek == clk.EventKind.fee_notice_sent:
+                data = self._fee_data(s, r, on, data)
+            new = clk.Event(ek, on, data)
+            state = clk.replay([*events, new], cal, self.rules)
+            before = snapshot(r)
+            _project(r, state)
+            if ek == clk.EventKind.decided:
+                r.legal_basis = data.get("legal_basis")
+                r.reasons = data.get("reasons")
+            r.updated_at = utcnow()
+            s.add(RequestEvent(agency_id=a.id, request_id=r.id, seq=len(events) + 1, kind=ek.value, on=on,
+                               data=data, actor=self.actor))
+            self._audit(s, a.id, "request", r.id, ek.value, before, snapshot(r))
+            return _view(r)
+
+    def decide(self, agency: str, tracking_no: str, on: dt.date, outcome: str, *,
+               legal_basis: str | None = None, reasons: str | None = None,
+               today: dt.date | None = None) -> RequestView:
+        """Decide a request: ``outcome`` is a result row of table 三 in the template of ``on``'s year."""
+        return self.record(agency, tracking_no, clk.EventKind.decided, on, today=today, outcome=outcome,
+                           legal_basis=legal_basis, reasons=reasons)
+
+    def _decision_data(self, prior: clk.Clock, on: dt.date, data: dict[str, Any]) -> dict[str, Any]:
+        outcome, t = outcome_for(str(data.get("outcome", "")), on.year)
+        if outcome == OVERDUE_CORRECTION.get(t.id) and t.id == "2021" and prior.status != clk.Status.waiting_correction:
+            raise XxgkError("sequence", "没有待补正的告知，不能按逾期不补正处理",
+                            "no correction is outstanding: cannot close for a missed correction")
+        if outcome == OVERDUE_FEE.get(t.id) and t.id == "2021":
+            if prior.status != clk.Status.waiting_fee or prior.payment_due is None or on <= prior.payment_due:
+                raise XxgkError("sequence", "只有缴费期限届满仍未缴费的，才能按逾期未缴费处理",
+                                "only a fee left unpaid after its payment period lapses the request")
+        data = dict(data, outcome=outcome, template=t.id)
+        return data
+
+    def _fee_data(self, s: Session, r: Request, on: dt.date, data: dict[str, Any]) -> dict[str, Any]:
+        from xxgk.office import fees
+
+        method = str(data.get("method", ""))
+        if method == "per_request":
+            # the ordinal of this request among the applicant's requests received in the same month
+            month_start = r.received_on.replace(day=1)
+            same = s.scalars(select(Request).join(Applicant).where(
+                Request.agency_id == r.agency_id, Applicant.name == r.applicant.name,
+                Applicant.id_number.is_(r.applicant.id_number) if r.applicant.id_number is None
+                else Applicant.id_number == r.applicant.id_number,
+                Request.received_on >= month_start, Request.received_on <= r.received_on))
+            ordinal = sorted((x.received_on, x.id) for x in same).index((r.received_on, r.id)) + 1
+            q = fees.quote(method=method, ordinal=ordinal)
+        else:
+            q = fees.quote(method=method, pages=data.get("pages"))
+        if q.amount == 0:
+            raise XxgkError("no-fee", "按收费标准本件不收费，无需发出收费通知",
+                            "no fee is due under the schedule: no fee notice to send")
+        r.fee_method, r.fee_amount = q.method, q.amount
+        return dict(data, amount=q.amount, basis=q.basis, notice=q.explain())
+
+    def _request(self, s: Session, agency_id: int, tracking_no: str) -> Request:
+        r = s.scalar(select(Request).where(Request.agency_id == agency_id, Request.tracking_no == tracking_no))
+        if r is None:
+            raise XxgkError("unknown-request", f"没有编号为 {tracking_no} 的申请", f"no request {tracking_no}")
+        return r
+
+    def get(self, agency: str, tracking_no: str) -> RequestView:
+        with self.session() as s:
+            return _view(self._request(s, self._agency(s, agency).id, tracking_no))
+
+    def clock(self, agency: str, tracking_no: str) -> clk.Clock:
+        """The request's clock, replayed from its events, with its explanation."""
+        with self.session() as s:
+            a = self._agency(s, agency)
+            r = self._request(s, a.id, tracking_no)
+            return clk.replay(_events(s, r), self._calendar(s, a.id), self.rules)
+
+    def events(self, agency: str, tracking_no: str) -> list[RequestEvent]:
+        with self.session() as s:
+            a = self._agency(s, agency)
+            return _events_rows(s, self._request(s, a.id, tracking_no))
+
+    def audit(self, agency: str, tracking_no: str | None = None) -> list[AuditEntry]:
+        with self.session() as s:
+            a = self._agency(s, agency)
+            q = select(AuditEntry).where(AuditEntry.agency_id == a.id)
+            if tracking_no:
+                r = self._request(s, a.id, tracking_no)
+                q = q.where(AuditEntry.entity == "request", AuditEntry.entity_id == r.id)
+            return list(s.scalars(q.order_by(AuditEntry.id)))
+
+    def requests(self, agency: str, *, year: int | None = None, status: str | None = None) -> list[RequestView]:
+        with self.session() as s:
+            a = self._agency(s, agency)
+            q = select(Request).where(Request.agency_id == a.id)
+            if year:
+                q = q.where(Request.year == year)
+            if status:
+                q = q.where(Request.status == status)
+            return [_view(r) for r in s.scalars(q.order_by(Request.received_on, Request.id))]
+
+    def due_soon(self, agency: str, today: dt.date, within: int = 5) -> list[RequestView]:
+        """Open requests due within ``within`` working days of ``today`` (overdue ones included)."""
+        with self.session() as s:
+            a = self._agency(s, agency)
+            limit = self._calendar(s, a.id).add(today, within).due
+            q = select(Request).where(Request.agency_id == a.id, Request.closed_on.is_(None),
+                                      Request.due_on.is_not(None), Request.due_on <= limit)
+            return [_view(r) for r in s.scalars(q.order_by(Request.due_on))]
+
+    def overdue(self, agency: str, today: dt.date) -> list[RequestView]:
+        with self.session() as s:
+            a = self._agency(s, agency)
+            q = select(Request).where(Request.agency_id == a.id, Request.closed_on.is_(None),
+                                      Request.due_on < today)
+            return [_view(r) for r in s.scalars(q.order_by(Request.due_on))]
+
+    def waiting(self, agency: str) -> list[RequestView]:
+        """Requests waiting on the applicant (a correction or a payment)."""
+        with self.session() as s:
+            a = self._agency(s, agency)
+            q = select(Request).where(Request.agency_id == a.id, Request.status.in_(
+                [clk.Status.waiting_correction.value, clk.Status.waiting_fee.value]))
+            return [_view(r) for r in s.scalars(q.order_by(Request.received_on))]
+
+    # ------------------------------------------------------------ registers
+
+    def add_document(self, agency: str, kind: str, title: str, number: str, issued_on: dt.date,
+                     repealed_on: dt.date | None = None) -> Document:
+        kind = resolve(kind, DOCUMENT_KINDS, "文件类型", "document kind")
+        if repealed_on and repealed_on < issued_on:
+            raise XxgkError("bad-date", f"废止日期 {repealed_on} 早于制发日期 {issued_on}",
+                            f"repealed on {repealed_on}, before it was issued ({issued_on})")
+        with self.session() as s:
+            a = self._agency(s, agency)
+            if s.scalar(select(Document.id).where(Document.agency_id == a.id, Document.kind == kind,
+                                                  Document.number == number)):
+                raise XxgkError("duplicate-document", f"文号已登记：{number}", f"already registered: {number}")
+            d = Document(agency_id=a.id, kind=kind, title=title, number=number, issued_on=issued_on,
+                         repealed_on=repealed_on)
+            s.add(d)
+            s.flush()
+            self._audit(s, a.id, "document", d.id, "create", None, snapshot(d))
+            return d
+
+    def repeal_document(self, agency: str, kind: str, number: str, repealed_on: dt.date) -> Document:
+        with self.session() as s:
+            a = self._agency(s, agency)
+            d = s.scalar(select(Document).where(Document.agency_id == a.id, Document.kind == kind,
+                                                Document.number == number))
+            if d is None:
+                raise XxgkError("unknown-document", f"没有文号为 {number} 的文件", f"no document {number}")
+            if repealed_on < d.issued_on:
+                raise XxgkError("bad-date", f"废止日期 {repealed_on} 早于制发日期 {d.issued_on}",
+                                f"repealed on {repealed_on}, before it was issued ({d.issued_on})")
+            before = snapshot(d)
+            d.repealed_on = repealed_on
+            self._audit(s, a.id, "document", d.id, "repeal", before, snapshot(d))
+            return d
+
+    def add_actions(self, agency: str, kind: str, rows: list[tuple[str, dt.date, Decimal | None]]) -> int:
+        """Add entries of an administrative ledger (licensing/penalty/coercion decisions, fee income)."""
+        kind = resolve(kind, ACTION_KINDS, "台账类型", "ledger kind")
+        with self.session() as s:
+            a = self._agency(s, agency)
+            refs = [ref for ref, _, _ in rows]
+            if len(set(refs)) != len(refs):
+                dup = next(x for x in refs if refs.count(x) > 1)
+                raise XxgkError("duplicate-ref", f"台账编号重复：{dup}", f"duplicate ledger number: {dup}")
+            taken = set(s.scalars(select(Action.ref).where(Action.agency_id == a.id, Action.kind == kind,
+                                                          Action.ref.in_(refs)))) if refs else set()
+            if taken:
+                raise XxgkError("duplicate-ref", f"台账编号已导入：{sorted(taken)[0]}",
+                                f"ledger number already imported: {sorted(taken)[0]}")
+            s.add_all(Action(agency_id=a.id, kind=kind, ref=ref, on=on, amount=amount) for ref, on, amount in rows)
+            self._audit(s, a.id, "action", 0, f"import-{kind}", None, {"rows": len(rows)})
+            return len(rows)
+
+    def add_appeal(self, agency: str, kind: str, filed_on: dt.date, *, tracking_no: str | None = None,
+                   ref: str | None = None) -> Appeal:
+        kind = resolve(kind, appeal_kinds(), "复议诉讼类型", "appeal kind")
+        with self.session() as s:
+            a = self._agency(s, agency)
+            rid = None
+            if tracking_no:
+                r = self._request(s, a.id, tracking_no)
+                if filed_on < r.received_on:
+                    raise XxgkError("bad-date", f"复议/诉讼日期 {filed_on} 早于申请收到日期 {r.received_on}",
+                                    f"appeal filed {filed_on}, before the request was received ({r.received_on})")
+                rid = r.id
+            ap = Appeal(agency_id=a.id, request_id=rid, kind=kind, filed_on=filed_on, ref=ref)
+            s.add(ap)
+            s.flush()
+            self._audit(s, a.id, "appeal", ap.id, "create", None, snapshot(ap))
+            return ap
+
+    def conclude_appeal(self, agency: str, appeal_id: int, outcome: str, on: dt.date) -> Appeal:
+        outcome = resolve(outcome, appeal_outcomes(), "复议诉讼结果", "appeal outcome")
+        with self.session() as s:
+            a = self._agency(s, agency)
+            ap = s.get(Appeal, appeal_id)
+            if ap is None or ap.agency_id != a.id:
+                raise XxgkError("unknown-appeal", f"没有编号为 {appeal_id} 的复议诉讼", f"no appeal {appeal_id}")
+            if ap.outcome is not None:
+                raise XxgkError("sequence", "该复议诉讼已审结", "this appeal is already concluded")
+            if on < ap.filed_on:
+                raise XxgkError("bad-date", f"审结日期 {on} 早于提起日期 {ap.filed_on}",
+                                f"concluded {on}, before it was filed ({ap.filed_on})")
+            before = snapshot(ap)
+            ap.outcome, ap.concluded_on = outcome, on
+            self._audit(s, a.id, "appeal", ap.id, "conclude", before, snapshot(ap))
+            return ap
+
+    def set_text(self, agency: str, year: int, part: str, text: str) -> None:
+        """The officer's narrative for one part (一 … 六) of the year's report."""
+        from xxgk.template import template_for_year
+
+        t = template_for_year(year)
+        part = resolve(part, {p.key: p.title for p in t.parts}, "报告部分", "report part")
+        with self.session() as s:
+            a = self._agency(s, agency)
+            row = s.scalar(select(ReportText).where(ReportText.agency_id == a.id, ReportText.year == year,
+                                                    ReportText.part == part))
+            before = snapshot(row) if row else None
+            if row is None:
+                row = ReportText(agency_id=a.id, year=year, part=part, text=text)
+                s.add(row)
+            row.text = text
+            s.flush()
+            self._audit(s, a.id, "report_text", row.id, "update", before, snapshot(row))
+
+    def set_figure(self, agency: str, year: int, cell: str, value: Decimal | int | float) -> None:
+        """A cell of part 二 the registers do not determine (e.g. 2019 item counts, procurement)."""
+        from xxgk.office.tally import computed_cells
+        from xxgk.template import template_for_year
+
+        t = template_for_year(year)
+        if cell not in t.cell_ids:
+            raise XxgkError("unknown-cell", f"{t.id}年版报告没有单元格 {cell}", f"no cell {cell} in template {t.id}")
+        if cell in computed_cells(t):
+            raise XxgkError("computed-cell", f"{cell} 由台账记录计算得出，不能手工填写",
+                            f"{cell} is computed from the records and cannot be entered by hand")
+        with self.session() as s:
+            a = self._agency(s, agency)
+            row = s.scalar(select(ReportFigure).where(ReportFigure.agency_id == a.id, ReportFigure.year == year,
+                                                      ReportFigure.cell == cell))
+            before = snapshot(row) if row else None
+            if row is None:
+                row = ReportFigure(agency_id=a.id, year=year, cell=cell, value=Decimal(str(value)))
+                s.add(row)
+            row.value = Decimal(str(value))
+            s.flush()
+            self._audit(s, a.id, "report_figure", row.id, "update", before, snapshot(row))
+
+    # ------------------------------------------------------------ the annual report
+
+    def tally(self, agency: str, year: int):  # type: ignore[no-untyped-def]
+        """The year's report from the records (tables 二, 三, 四 and the officer's text)."""
+        from xxgk.office.tally import tally
+
+        with self.session() as s:
+            return tally(s, self._agency(s, agency), year)
+
+    # ------------------------------------------------------------ audit
+
+    def _audit(self, s: Session, agency_id: int | None, entity: str, entity_id: int, action: str,
+               before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+        s.add(AuditEntry(agency_id=agency_id, entity=entity, entity_id=entity_id, action=action,
+                         actor=self.actor, before=before, after=after))
+
+
+def _template_id(year: int) -> str:
+    from xxgk.template import template_for_year
+
+    return template_for_year(year).id
+
+
+def _events_rows(s: Session, r: Request) -> list[RequestEvent]:
+    return list(s.scalars(select(RequestEvent).where(RequestEvent.request_id == r.id).order_by(RequestEvent.seq)))
+
+
+def _events(s: Session, r: Request) -> list[clk.Event]:
+    return [clk.Event(clk.EventKind(e.kind), e.on, dict(e.data or {})) for e in _events_rows(s, r)]
+
+
+def _project(r: Request, state: clk.Clock) -> None:
+    r.status = state.status.value
+    r.due_on = state.due
+    r.correction_due_on = state.correction_due
+    r.payment_due_on = state.payment_due
+    r.closed_on = state.closed_on
+    r.outcome = state.outcome
+    r.outcome_template = _template_id(state.closed_on.year) if state.closed_on else None
+    r.on_time = state.on_time
+
+
+def _validated(model: type[BaseModel], data: dict[str, Any]) -> Any:
+    from pydantic import ValidationError
+
+    try:
+        return model.model_validate(data)
+    except ValidationError as e:
+        err = e.errors()[0]
+        ctx = err.get("ctx", {}).get("error")
+        if isinstance(ctx, XxgkError):
+            raise ctx from None
+        where = ".".join(str(x) for x in err["loc"])
+        raise XxgkError("bad-input", f"字段 {where} 无效：{err['msg']}", f"invalid field {where}: {err['msg']}") from None

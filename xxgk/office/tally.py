@@ -1,0 +1,209 @@
+"""The annual report from the records: tables 二, 三 and 四 counted from requests, registers and appeals.
+
+Correct by construction: every request received by the end of the year and not closed before it
+starts is in exactly one of (closed this year → its outcome row) or (still open → 结转下年度), so
+``new + carried_in == total + carried_out`` holds for every column without being enforced.
+
+Counting rules (documented in docs/office.md):
+- 本年新收: received in the year. 上年结转: received before the year, not closed before it.
+- Results: closed in the year, in the row of the outcome (部分公开 once); 结转下年度: open at 31 Dec.
+- Table 四: an appeal counts in every year it is open in; its column is its outcome in the year it
+  is concluded, 尚未审结 in earlier years.
+- Part 二: the columns whose ``measure`` the template declares, from the document and action
+  registers; the others from figures the officer enters.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections import Counter
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from xxgk.model import CellInfo, PartText, Report
+from xxgk.office.db import Action, Agency, Appeal, Document, ReportFigure, ReportText, Request
+from xxgk.template import Template, template_for_year
+
+
+def computed_cells(t: Template) -> set[str]:
+    """The cells the records determine (the officer cannot type them)."""
+    out = {c for c in t.cell_ids if not c.startswith("proactive.")}
+    out |= {c for c in t.cell_ids if c.startswith("proactive.") and t.cell(c).column.measure}
+    return out
+
+
+def request_cells(t: Template, rows: list[tuple[str, dt.date, dt.date | None, str | None]],
+                  year: int) -> dict[str, int]:
+    """Table 三 from (applicant kind, received, closed, outcome) of the requests — pure."""
+    block = t.table("requests").blocks[0]
+    kinds = [c.key for c in block.columns if c.key != "total"]
+    results = [r.key for r in block.data_rows() if r.result]
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    n: Counter[tuple[str, str]] = Counter()
+    for kind, received, closed, outcome in rows:
+        if received > end or (closed is not None and closed < start):
+            continue
+        if received >= start:
+            n["new", kind] += 1
+        else:
+            n["carried_in", kind] += 1
+        if closed is not None and closed <= end:
+            n[_result_row(outcome, results), kind] += 1
+        else:
+            n["carried_out", kind] += 1
+    cells: dict[str, int] = {}
+    for row in block.data_rows():
+        for k in kinds:
+            cells[f"requests.{row.key}.{k}"] = n[row.key, k]
+    for k in kinds:
+        cells[f"requests.total.{k}"] = sum(n[r, k] for r in results)
+    for row in block.data_rows():
+        cells[f"requests.{row.key}.total"] = sum(cells[f"requests.{row.key}.{k}"] for k in kinds)
+    return cells
+
+
+def _result_row(outcome: str | None, results: list[str]) -> str:
+    if outcome in results:
+        return outcome  # type: ignore[return-value]
+    # a decision recorded under the other template (closed in a year of the other format): its group
+    group = (outcome or "other").split(".")[0]
+    return next((r for r in results if r == group or r.startswith(group + ".")), results[-1])
+
+
+def appeal_cells(t: Template, rows: list[tuple[str, dt.date, str | None, dt.date | None]], year: int) -> dict[str, int]:
+    """Table 四 from (kind, filed, outcome, concluded) of the appeals — pure."""
+    block = t.table("appeals").blocks[0]
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    n: Counter[tuple[str, str]] = Counter()
+    for kind, filed, outcome, concluded in rows:
+        if filed > end or (concluded is not None and concluded < start):
+            continue
+        col = outcome if concluded is not None and concluded <= end and outcome else "pending"
+        n[kind, col] += 1
+    cells: dict[str, int] = {}
+    for row in block.rows:
+        parts = [c.key for c in block.columns if c.key != "total"]
+        for c in parts:
+            cells[f"appeals.{row.key}.{c}"] = n[row.key, c]
+        cells[f"appeals.{row.key}.total"] = sum(n[row.key, c] for c in parts)
+    return cells
+
+
+def proactive_cells(t: Template, documents: list[tuple[str, dt.date, dt.date | None]],
+                    actions: list[tuple[str, dt.date, Decimal | None]], figures: dict[str, Decimal],
+                    year: int) -> dict[str, int | float | None]:
+    """Part 二 from the registers (columns with a ``measure``) and the officer's figures — pure."""
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    cells: dict[str, int | float | None] = {}
+    for block in t.table("proactive").blocks:
+        for row in block.data_rows():
+            for col in block.row_columns(row):
+                cid = f"proactive.{row.key}.{col.key}"
+                m = col.measure
+                if m in ("issued", "repealed", "in_force"):
+                    docs = [(i, r) for k, i, r in documents if k == row.key]
+                    if m == "issued":
+                        v: int | float | None = sum(start <= i <= end for i, _ in docs)
+                    elif m == "repealed":
+                        v = sum(r is not None and start <= r <= end for _, r in docs)
+                    else:
+                        v = sum(i <= end and (r is None or r > end) for i, r in docs)
+                elif m == "count":
+                    v = sum(k == row.key and start <= on <= end for k, on, _ in actions)
+                elif m == "amount_wan":
+                    total = sum((a or Decimal(0) for k, on, a in actions if k == row.key and start <= on <= end),
+                                Decimal(0))
+                    v = float((total / Decimal(10000)).quantize(Decimal("0.0001")))
+                else:
+                    f = figures.get(cid)
+                    v = None if f is None else (int(f) if f == f.to_integral_value() else float(f))
+                cells[cid] = v
+    return cells
+
+
+def tally(s: Session, agency: Agency, year: int) -> Report:
+    t = template_for_year(year)
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    req_rows = s.execute(select(Request.applicant_kind, Request.received_on, Request.closed_on, Request.outcome)
+                         .where(Request.agency_id == agency.id, Request.received_on <= end,
+                                or_(Request.closed_on.is_(None), Request.closed_on >= start))).all()
+    appeal_rows = s.execute(select(Appeal.kind, Appeal.filed_on, Appeal.outcome, Appeal.concluded_on)
+                            .where(Appeal.agency_id == agency.id)).all()
+    documents = s.execute(select(Document.kind, Document.issued_on, Document.repealed_on)
+                          .where(Document.agency_id == agency.id)).all()
+    actions = s.execute(select(Action.kind, Action.on, Action.amount)
+                        .where(Action.agency_id == agency.id, Action.on >= start, Action.on <= end)).all()
+    figures = {f.cell: f.value for f in s.scalars(select(ReportFigure).where(
+        ReportFigure.agency_id == agency.id, ReportFigure.year == year))}
+    texts = {x.part: x.text for x in s.scalars(select(ReportText).where(
+        ReportText.agency_id == agency.id, ReportText.year == year))}
+    cells: dict[str, Any] = {}
+    cells.update(proactive_cells(t, [tuple(r) for r in documents], [tuple(r) for r in actions], figures, year))
+    cells.update(request_cells(t, [tuple(r) for r in req_rows], year))
+    cells.update(appeal_cells(t, [tuple(r) for r in appeal_rows], year))
+    cells = {cid: cells.get(cid) for cid in t.cell_ids}
+    computed = computed_cells(t)
+    provenance = {
+        cid: CellInfo(status="computed", note="由台账记录计算 / counted from the records") if cid in computed
+        else CellInfo(status="read", note="经办人填写 / entered by the officer") if cells[cid] is not None
+        else CellInfo(status="missing", note="台账未记录，经办人未填写 / not in the records, not entered")
+        for cid in t.cell_ids
+    }
+    parts = {p.key: PartText(key=p.key, numeral=p.numeral, heading=f"{p.numeral}、{p.title}", text=texts.get(p.key, ""))
+             for p in t.parts}
+    digest = hashlib.sha256(json.dumps({"agency": agency.code, "year": year, "cells": cells, "text": texts},
+                                       sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return Report(
+        template=t.id, report_year=year, agency=agency.name, agency_source="title", published_date=None,
+        title=f"{agency.name}{year}年政府信息公开工作年度报告", content_hash=digest, format="records",
+        cells=cells, provenance=provenance, units={"proactive.fees.amount": "万元"} if "proactive.fees.amount" in cells else {},
+        parts=parts,
+    )
+
+
+def county_tally(s: Session, year: int) -> dict[str, dict[str, int]]:
+    """Table 三 for every agency in the database in one pass (a county's supervisor view)."""
+    t = template_for_year(year)
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    rows = s.execute(select(Agency.code, Request.applicant_kind, Request.received_on, Request.closed_on,
+                            Request.outcome).join(Agency, Agency.id == Request.agency_id)
+                     .where(Request.received_on <= end, or_(Request.closed_on.is_(None), Request.closed_on >= start))
+                     .order_by(Agency.code)).all()
+    by: dict[str, list[tuple[str, dt.date, dt.date | None, str | None]]] = {}
+    for code, *rest in rows:
+        by.setdefault(code, []).append(tuple(rest))  # type: ignore[arg-type]
+    for code in s.scalars(select(Agency.code)):
+        by.setdefault(code, [])
+    return {code: request_cells(t, r, year) for code, r in sorted(by.items())}
+
+
+def count_requests(s: Session, agency: Agency) -> int:
+    return s.scalar(select(func.count()).select_from(Request).where(Request.agency_id == agency.id)) or 0
+
+
+def compare(published: Report, records: Report) -> list[dict[str, Any]]:
+    """Cells where a published report disagrees with the records — pure."""
+    if published.template != records.template:
+        return [{"cell": None, "published": published.template, "records": records.template,
+                 "message": f"发布的报告使用{published.template}年版格式，记录应按{records.template}年版",
+                 "message_en": f"the published report uses the {published.template} template; "
+                               f"the records call for {records.template}"}]
+    out = []
+    for cid in records.cells:
+        rec, pub = records.cells[cid], published.cells.get(cid)
+        if rec is None:
+            continue
+        if cid in published.ambiguous:
+            out.append({"cell": cid, "published": None, "records": rec, "candidates": published.ambiguous[cid],
+                        "message": "发布的数字无法确定", "message_en": "the published number is ambiguous"})
+        elif pub is None or abs(float(pub) - float(rec)) > 1e-9:
+            out.append({"cell": cid, "published": pub, "records": rec,
+                        "message": "发布的报告与台账记录不一致" if pub is not None else "发布的报告留空",
+                        "message_en": "published figure differs from the records" if pub is not None
+                        else "left blank in the published report"})
+    return out

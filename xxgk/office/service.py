@@ -88,6 +88,8 @@ class RequestIn(BaseModel):
     description: str = Field(min_length=1)
     form: str | None = None
     tracking_no: str | None = None
+    decided_on: dt.date | None = Field(default=None, description="for requests imported already decided")
+    outcome: str | None = None
 
     @field_validator("channel")
     @classmethod
@@ -278,8 +280,18 @@ class Office:
     def add_request(self, agency: str, request: RequestIn | dict[str, Any], *,
                     today: dt.date | None = None) -> RequestView:
         """Register a request received by ``agency``; returns it with its tracking number and due date."""
-        req = request if isinstance(request, RequestIn) else _validated(RequestIn, request)
+        return self.add_requests(agency, [request], today=today)[0]
+
+    def add_requests(self, agency: str, requests: list[RequestIn | dict[str, Any]], *,
+                     today: dt.date | None = None) -> list[RequestView]:
+        """Register several requests in one transaction: all of them, or (on the first error) none."""
         today = today or dt.date.today()
+        items = [r if isinstance(r, RequestIn) else _validated(RequestIn, r) for r in requests]
+        with self.session() as s:
+            a = self._agency(s, agency)
+            return [self._add_request(s, a, req, today) for req in items]
+
+    def _add_request(self, s: Session, a: Agency, req: RequestIn, today: dt.date) -> RequestView:
         if req.received_on > today:
             raise XxgkError("bad-date", f"收到日期 {req.received_on} 晚于今天（{today}）",
                             f"received on {req.received_on}, which is after today ({today})")
@@ -289,37 +301,45 @@ class Office:
         if req.channel == "in_person" and req.submitted_on and req.submitted_on != req.received_on:
             raise XxgkError("bad-date", "当面提交的申请，收到日期即提交之日（条例第三十一条）",
                             "a request made in person is received the day it is submitted (条例 art. 31)")
-        with self.session() as s:
-            a = self._agency(s, agency)
-            cal = self._calendar(s, a.id)
-            year = req.received_on.year
-            tracking = (req.tracking_no or "").strip() or self._next_tracking(s, a.id, year)
-            if s.scalar(select(Request.id).where(Request.agency_id == a.id, Request.tracking_no == tracking)):
-                raise XxgkError("duplicate-tracking", f"申请编号已存在：{tracking}",
-                                f"tracking number already exists: {tracking}")
-            ap = Applicant(agency_id=a.id, **req.applicant.model_dump())
-            s.add(ap)
+        if (req.decided_on is None) != (req.outcome is None):
+            raise XxgkError("bad-input", "办理结果和答复日期须同时填写", "an outcome needs its decision date, and back")
+        if req.decided_on is not None and req.decided_on > today:
+            raise XxgkError("bad-date", f"答复日期 {req.decided_on} 晚于今天（{today}）",
+                            f"decided on {req.decided_on}, which is after today ({today})")
+        cal = self._calendar(s, a.id)
+        year = req.received_on.year
+        tracking = (req.tracking_no or "").strip() or self._next_tracking(s, a.id, year)
+        if s.scalar(select(Request.id).where(Request.agency_id == a.id, Request.tracking_no == tracking)):
+            raise XxgkError("duplicate-tracking", f"申请编号已存在：{tracking}",
+                            f"tracking number already exists: {tracking}")
+        events = [clk.Event(clk.EventKind.received, req.received_on,
+                            {"channel": req.channel, "receipt_rule": CHANNELS[req.channel].receipt_rule})]
+        state = clk.replay(events, cal, self.rules)
+        if req.decided_on is not None:
+            data = self._decision_data(state, req.decided_on, {"outcome": req.outcome})
+            events.append(clk.Event(clk.EventKind.decided, req.decided_on, data))
+            state = clk.replay(events, cal, self.rules)
+        ap = Applicant(agency_id=a.id, **req.applicant.model_dump())
+        s.add(ap)
+        s.flush()
+        r = Request(
+            agency_id=a.id, tracking_no=tracking, year=year, applicant_id=ap.id,
+            applicant_kind=req.applicant.kind, channel=req.channel, submitted_on=req.submitted_on,
+            received_on=req.received_on, description=req.description, form=req.form, status="open",
+        )
+        r.applicant = ap
+        _project(r, state)
+        s.add(r)
+        try:
             s.flush()
-            first = clk.Event(clk.EventKind.received, req.received_on,
-                              {"channel": req.channel, "receipt_rule": CHANNELS[req.channel].receipt_rule})
-            state = clk.replay([first], cal, self.rules)
-            r = Request(
-                agency_id=a.id, tracking_no=tracking, year=year, applicant_id=ap.id,
-                applicant_kind=req.applicant.kind, channel=req.channel, submitted_on=req.submitted_on,
-                received_on=req.received_on, description=req.description, form=req.form, status="open",
-            )
-            r.applicant = ap
-            _project(r, state)
-            s.add(r)
-            try:
-                s.flush()
-            except IntegrityError:
-                raise XxgkError("duplicate-tracking", f"申请编号已存在：{tracking}",
-                                f"tracking number already exists: {tracking}") from None
-            s.add(RequestEvent(agency_id=a.id, request_id=r.id, seq=1, kind=first.kind.value, on=first.on,
-                               data=first.data, actor=self.actor))
-            self._audit(s, a.id, "request", r.id, "received", None, snapshot(r))
-            return _view(r)
+        except IntegrityError:
+            raise XxgkError("duplicate-tracking", f"申请编号已存在：{tracking}",
+                            f"tracking number already exists: {tracking}") from None
+        for i, ev in enumerate(events, 1):
+            s.add(RequestEvent(agency_id=a.id, request_id=r.id, seq=i, kind=ev.kind.value, on=ev.on,
+                               data=ev.data, actor=self.actor))
+        self._audit(s, a.id, "request", r.id, "received", None, snapshot(r))
+        return _view(r)
 
     def _next_tracking(self, s: Session, agency_id: int, year: int) -> str:
         n = s.scalar(select(func.count()).select_from(Request).where(

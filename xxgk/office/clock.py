@@ -107,7 +107,7 @@ class Clock:
     status: Status
     due: dt.date | None  # None while waiting on the applicant
     working_days: int  # reply period, with the extension
-    correction_due: dt.date  # last day to ask for a correction
+    correction_due: dt.date | None  # last day to ask for a correction (None: calendar year unknown)
     payment_due: dt.date | None
     consultation_due: dt.date | None
     paused: tuple[tuple[dt.date, dt.date, str], ...]
@@ -117,6 +117,7 @@ class Clock:
     outcome: str | None = None
     on_time: bool | None = None
     extended: bool = False
+    calendar_error: XxgkError | None = None  # the due date runs into a year the calendar does not know
 
     def overdue(self, today: dt.date) -> bool:
         return self.status in (Status.open, Status.consulting) and self.due is not None and today > self.due
@@ -136,7 +137,7 @@ class Clock:
             "status_label": STATUS_LABELS[self.status],
             "due": self.due.isoformat() if self.due else None,
             "working_days": self.working_days,
-            "correction_due": self.correction_due.isoformat(),
+            "correction_due": self.correction_due.isoformat() if self.correction_due else None,
             "payment_due": self.payment_due.isoformat() if self.payment_due else None,
             "consultation_due": self.consultation_due.isoformat() if self.consultation_due else None,
             "paused": [{"from": a.isoformat(), "to": b.isoformat(), "why": w} for a, b, w in self.paused],
@@ -165,7 +166,13 @@ def replay(events: list[Event], calendar: Calendar, rules: Rules | None = None) 
     start = received
     steps = [f"收到申请：{_d(received)}（第0日，次日起算，民法典第二百零一条）",
              f"答复期限：收到之日起{rules.reply_days}个工作日（条例第三十三条）"]
-    correction_due = calendar.add(received, rules.correction_days).due
+    calendar_error: XxgkError | None = None
+    try:
+        correction_due: dt.date | None = calendar.add(received, rules.correction_days).due
+    except XxgkError as e:  # the calendar does not know the year: said, never guessed
+        if e.code != "calendar-unknown-year":
+            raise
+        correction_due, calendar_error = None, e
     extension = 0
     extended = False
     correction: dt.date | None = None  # asked, not yet received
@@ -201,6 +208,8 @@ def replay(events: list[Event], calendar: Calendar, rules: Rules | None = None) 
             if corrected or correction is not None:
                 raise refuse("sequence", "补正只能告知一次（条例第三十条：一次性告知）",
                              "a correction may be requested only once (条例 art. 30)")
+            if correction_due is None:
+                raise calendar_error  # type: ignore[misc]
             if on > correction_due:
                 raise refuse("late-correction", f"告知补正应在收到申请之日起{rules.correction_days}个工作日内"
                              f"（{_d(correction_due)}前），{_d(on)} 已超期",
@@ -312,8 +321,14 @@ def replay(events: list[Event], calendar: Calendar, rules: Rules | None = None) 
     elif fee is not None and fee[1] is None and rules.fee_notice_pauses and closed_on is None:
         status, due = Status.waiting_fee, None
     else:
-        count = calendar.add(start, rules.reply_days + extension, [(a, b) for a, b, _ in pauses])
-        due = count.due
+        try:
+            count = calendar.add(start, rules.reply_days + extension, [(a, b) for a, b, _ in pauses])
+            due = count.due
+        except XxgkError as e:
+            if e.code != "calendar-unknown-year":
+                raise
+            due, calendar_error = None, e
+            steps.append(f"无法计算答复截止日期：{e.message}")
         if open_consults:
             status = Status.consulting
             steps.append(f"征求意见尚未答复：暂按答复期满日 {_d(consultation_due)} 计算暂停"  # type: ignore[arg-type]
@@ -328,7 +343,7 @@ def replay(events: list[Event], calendar: Calendar, rules: Rules | None = None) 
         working_days=rules.reply_days + extension, correction_due=correction_due,
         payment_due=payment_due, consultation_due=consultation_due, paused=tuple(pauses),
         steps=tuple(steps), count=count, closed_on=closed_on, outcome=outcome, on_time=on_time,
-        extended=extended,
+        extended=extended, calendar_error=calendar_error,
     )
 
 
@@ -353,4 +368,7 @@ def deadline(received: dt.date, calendar: Calendar, *, correction_received: dt.d
     events += later
     if extension:
         events.append(Event(EventKind.extension_approved, events[-1].on, {"days": extension, "approver": approver}))
-    return replay(events, calendar, rules)
+    clock = replay(events, calendar, rules)
+    if clock.calendar_error is not None:
+        raise clock.calendar_error
+    return clock

@@ -334,6 +334,12 @@ def demo(
     out.print(f"\n输出 / written: {output}/reports.jsonl, cells.csv, reports.xlsx, findings.json")
 
 
+from xxgk.cli_office import deadline, office_app  # noqa: E402 - after the app it extends
+
+app.add_typer(office_app, name="office")
+app.command("deadline")(deadline)
+
+
 def main() -> None:
     try:
         app()

@@ -1,0 +1,120 @@
+"""``xxgk office …`` and ``xxgk deadline`` end to end, as a user types them (real processes)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+
+def run(*args: str, db: str | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, XXGK_USER="测试员")
+    if db:
+        env["XXGK_DATABASE_URL"] = db
+    return subprocess.run([sys.executable, "-m", "xxgk.cli", *args], capture_output=True, text=True,
+                          env=env, cwd=cwd, timeout=120)
+
+
+def test_deadline_calculator_needs_no_database(tmp_path: Path):
+    r = run("deadline", "2024-09-27", "--format", "json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    data = json.loads(r.stdout)
+    assert data["due"] == "2024-10-30"
+    assert any(d["reason"].startswith("调休上班") and d["counted"] for d in data["days"])
+    assert list(tmp_path.iterdir()) == []  # nothing written
+    r = run("deadline", "2024-09-27", "--correction-received", "2024-10-21", "--consultation",
+            "2024-10-22:2024-10-25", "--extension", "10")
+    # 18 Nov + 3 paused (23, 24, 25 Oct) = 21 Nov; + 10 = 5 Dec
+    assert r.returncode == 0 and "2024-12-05" in r.stdout.splitlines()[0]
+    assert "收到补正" in r.stdout and "延长" in r.stdout
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["deadline", "2024-13-01"], "不是有效日期"),
+    (["deadline", "2026-12-10"], "2027"),
+    (["deadline", "2024-09-27", "--extension", "30"], "20"),
+    (["deadline", "2024-09-27", "--calendar", "missing.toml"], "not found"),
+])
+def test_deadline_bad_input(args, needle, tmp_path: Path):
+    r = run(*args, cwd=tmp_path)
+    assert r.returncode == 2 and needle in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_office_workflow(office_url: str, tmp_path: Path):
+    db = office_url
+    assert run("office", "init", db=db).returncode == 0
+    assert run("office", "agency-add", "fgw", "某市发展和改革委员会", db=db).returncode == 0
+    r = run("office", "add", "fgw", "--applicant", "李四", "--kind", "自然人", "--received", "2024-09-27",
+            "--description", "某项目环评文件", "--today", "2025-01-10", "-f", "json", db=db)
+    assert r.returncode == 0, r.stderr
+    v = json.loads(r.stdout)
+    assert v["tracking_no"] == "2024-0001" and v["due_on"] == "2024-10-30"
+    r = run("office", "add", "fgw", "--applicant", "某律所", "--kind", "法律服务机构", "--received", "2024-12-30",
+            "--description", "x", "--channel", "fax", "--today", "2025-01-10", db=db)
+    assert r.returncode == 0, r.stderr
+    r = run("office", "event", "fgw", "2024-0001", "extension_approved", "2024-10-28", "--days", "20",
+            "--approver", "王五", "--today", "2025-01-10", db=db)
+    assert r.returncode == 0 and "2024-11-27" in r.stdout, r.stderr
+    r = run("office", "list", "fgw", "--overdue", "--today", "2024-11-28", "-f", "json", db=db)
+    assert [x["tracking_no"] for x in json.loads(r.stdout)] == ["2024-0001"]
+    r = run("office", "decide", "fgw", "2024-0001", "2024-11-20", "部分公开", "--basis", "条例第三十七条",
+            "--today", "2025-01-10", db=db)
+    assert r.returncode == 0 and "partial" in r.stdout, r.stderr
+    r = run("office", "show", "fgw", "2024-0001", db=db)
+    assert "批准延长答复期限（测试员）" in r.stdout and "第40个工作日" in r.stdout
+    r = run("office", "decide", "fgw", "2024-0001", "2024-11-21", "granted", "--today", "2025-01-10", db=db)
+    assert r.returncode == 2 and "已于 2024-11-20 办结" in r.stderr and "Traceback" not in r.stderr
+    r = run("office", "audit", "fgw", "2024-0001", db=db)
+    assert r.stdout.count("测试员") == 3
+
+    text = tmp_path / "overview.txt"
+    text.write_text("2024年，本机关认真贯彻《中华人民共和国政府信息公开条例》。", encoding="utf-8")
+    assert run("office", "text", "fgw", "2024", "总体情况", str(text), db=db).returncode == 0
+    r = run("office", "report", "fgw", "2024", db=db)
+    report = json.loads(r.stdout)
+    assert report["cells"]["requests.partial.natural"] == 1 and report["cells"]["requests.carried_out.legal"] == 1
+    # the report from the records, written as a publishable page, read back and compared: no difference
+    html = tmp_path / "report.html"
+    assert run("office", "report", "fgw", "2024", "--to", "html", "-o", str(html), db=db).returncode == 0
+    r = run("office", "compare", "fgw", "2024", str(html), db=db)
+    assert r.returncode == 0 and "不一致 0 处" in r.stdout, r.stdout + r.stderr
+    docx = tmp_path / "report.docx"
+    assert run("office", "report", "fgw", "2024", "--to", "docx", "-o", str(docx), db=db).returncode == 0
+    assert docx.read_bytes()[:2] == b"PK"
+    # a published report that disagrees with the records
+    edited = tmp_path / "published.html"
+    edited.write_text(html.read_text("utf-8").replace('data-cell="requests.new.natural">1<',
+                                                       'data-cell="requests.new.natural">3<'), "utf-8")
+    assert edited.read_text("utf-8") != html.read_text("utf-8")
+    r = run("office", "compare", "fgw", "2024", str(edited), "-f", "json", db=db)
+    assert r.returncode == 1
+    assert "requests.new.natural" in [d["cell"] for d in json.loads(r.stdout)]
+
+
+@pytest.mark.parametrize("args,needle", [
+    (["office", "add", "nope", "--applicant", "a", "--received", "2024-01-02", "--description", "x"], "没有代码为 nope"),
+    (["office", "add", "fgw", "--applicant", "a", "--received", "2024-01-02", "--description", "x",
+      "--kind", "外星人"], "未知的申请人类型"),
+    (["office", "add", "fgw", "--applicant", "a", "--received", "2024/01/02", "--description", "x"], "不是有效日期"),
+    (["office", "decide", "fgw", "2024-9999", "2024-01-02", "granted"], "没有编号为 2024-9999"),
+    (["office", "event", "fgw", "2024-0001", "teleported", "2024-01-02"], "未知的事件类型"),
+])
+def test_office_bad_input(args, needle, tmp_path: Path):
+    db = f"sqlite:///{tmp_path / 'o.db'}"
+    assert run("office", "agency-add", "fgw", "某局", db=db).returncode == 0
+    run("office", "add", "fgw", "--applicant", "a", "--received", "2024-01-02", "--description", "x", db=db)
+    r = run(*args, db=db)
+    assert r.returncode == 2, r.stdout + r.stderr
+    assert needle in r.stderr and "Traceback" not in r.stderr
+
+
+def test_unreachable_database_is_one_line(tmp_path: Path):
+    r = run("office", "agencies", db="postgresql+psycopg://nobody@127.0.0.1:1/none")
+    assert r.returncode == 2 and "无法连接数据库" in r.stderr and "Traceback" not in r.stderr
+    r = run("office", "agencies", db=f"sqlite:///{tmp_path / 'empty.db'}")
+    assert r.returncode == 2 and "office init" in r.stderr

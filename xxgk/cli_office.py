@@ -1,0 +1,497 @@
+"""``xxgk office …`` (the disclosure office, on :class:`xxgk.office.service.Office`) and ``xxgk deadline``."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal, InvalidOperation
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from xxgk.errors import XxgkError
+from xxgk.office import clock as clk
+from xxgk.workdays import Calendar, Overrides
+
+office_app = typer.Typer(
+    name="office",
+    help="政府信息公开申请办理：登记、期限、收费、决定、台账与年度报告 / the disclosure office: requests on the "
+    "statutory clock, fees, decisions, registers and the annual report from the records.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+out = Console(highlight=False, soft_wrap=True)
+
+Db = Annotated[str | None, typer.Option("--db", envvar="XXGK_DATABASE_URL",
+                                        help="数据库 URL（默认 sqlite:///xxgk-office.db）/ database URL")]
+User = Annotated[str | None, typer.Option("--user", envvar="XXGK_USER", help="经办人（记入审计日志）/ who is acting")]
+AgencyArg = Annotated[str, typer.Argument(help="机关代码 / agency code", show_default=False)]
+TrackingArg = Annotated[str, typer.Argument(help="申请编号 / tracking number", show_default=False)]
+DateArg = Annotated[str, typer.Argument(help="日期 YYYY-MM-DD / date", show_default=False)]
+Today = Annotated[str | None, typer.Option("--today", help="以该日为今天（默认系统日期）/ treat this date as today")]
+
+
+class Fmt(StrEnum):
+    text = "text"
+    json = "json"
+
+
+def parse_date(value: str, what: str = "日期") -> dt.date:
+    try:
+        return dt.date.fromisoformat(value.strip())
+    except (ValueError, AttributeError):
+        raise XxgkError("bad-date", f"{what}“{value}”不是有效日期（应为 YYYY-MM-DD）",
+                        f"{value!r} is not a valid date (expected YYYY-MM-DD)") from None
+
+
+def _today(value: str | None) -> dt.date:
+    return parse_date(value, "今天") if value else dt.date.today()
+
+
+@contextmanager
+def opened(db: str | None, user: str | None = None, create: bool = False) -> Iterator[Any]:
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from xxgk.office.service import Office
+
+    office = Office.open(db, actor=user or getpass.getuser(), create=create)
+    try:
+        yield office
+    except SQLAlchemyError as e:
+        first = str(e).strip().splitlines()[0]
+        raise XxgkError("database", f"数据库错误：{first}", f"database error: {first}") from None
+    finally:
+        office.close()
+
+
+def _views_table(views: list[Any], title: str) -> None:
+    from xxgk.office.clock import STATUS_LABELS, Status
+
+    table = Table(title=title)
+    for col in ("编号", "申请人", "类型", "收到", "状态", "答复期限", "结果"):
+        table.add_column(col)
+    for v in views:
+        table.add_row(v.tracking_no, v.applicant_name, v.applicant_kind, str(v.received_on),
+                      STATUS_LABELS.get(Status(v.status), v.status), str(v.due_on or "—"), v.outcome or "")
+    out.print(table)
+
+
+def _print_view(v: Any, fmt: Fmt) -> None:
+    if fmt is Fmt.json:
+        sys.stdout.write(v.model_dump_json(indent=1) + "\n")
+    else:
+        out.print(f"{v.tracking_no}  状态 {v.status}  答复期限 {v.due_on or '—'}"
+                  + (f"  结果 {v.outcome}（{v.closed_on}）" if v.outcome else ""))
+
+
+# ---------------------------------------------------------------- database and agencies
+
+
+@office_app.command()
+def init(db: Db = None) -> None:
+    """创建或升级数据库 / create or upgrade the database (Alembic migrations)."""
+    from xxgk.office.service import database_url
+
+    with opened(db, create=True):
+        pass
+    out.print(f"数据库已就绪 / database ready: {database_url(db)}")
+
+
+@office_app.command("agency-add")
+def agency_add(code: AgencyArg, name: Annotated[str, typer.Argument(help="机关名称", show_default=False)],
+               kind: Annotated[str, typer.Option(help="department | government")] = "department",
+               db: Db = None, user: User = None) -> None:
+    """登记机关 / add an agency."""
+    with opened(db, user, create=True) as o:
+        a = o.add_agency(code, name, kind)
+    out.print(f"已登记机关 / added: {a.code} {a.name}")
+
+
+@office_app.command("agencies")
+def agencies(db: Db = None) -> None:
+    """列出机关 / list agencies."""
+    with opened(db) as o:
+        for a in o.agencies():
+            out.print(f"{a.code}\t{a.name}\t{a.kind}")
+
+
+# ---------------------------------------------------------------- requests
+
+
+@office_app.command("add")
+def add(
+    agency: AgencyArg,
+    applicant: Annotated[str, typer.Option("--applicant", help="申请人姓名或名称", show_default=False)],
+    received: Annotated[str, typer.Option("--received", help="收到日期（按渠道规则）", show_default=False)],
+    description: Annotated[str, typer.Option("--description", help="申请内容", show_default=False)],
+    kind: Annotated[str, typer.Option("--kind", help="申请人类型：自然人、商业企业… 或 natural…")] = "natural",
+    channel: Annotated[str, typer.Option("--channel", help="in_person | registered_post | ordinary_letter | "
+                                         "online | fax | email")] = "online",
+    submitted: Annotated[str | None, typer.Option("--submitted", help="申请人提交/寄出日期")] = None,
+    id_number: Annotated[str | None, typer.Option("--id-number", help="证件号码")] = None,
+    phone: Annotated[str | None, typer.Option("--phone")] = None,
+    email: Annotated[str | None, typer.Option("--email")] = None,
+    form: Annotated[str | None, typer.Option("--form", help="提供形式：纸质、电子…")] = None,
+    tracking_no: Annotated[str | None, typer.Option("--tracking-no", help="自定编号（默认 年份-序号）")] = None,
+    today: Today = None, fmt: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.text,
+    db: Db = None, user: User = None,
+) -> None:
+    """登记收到的申请，给出编号和答复期限 / register a request: prints its tracking number and due date."""
+    item = {"applicant": {"kind": kind, "name": applicant, "id_number": id_number, "phone": phone, "email": email},
+            "channel": channel, "received_on": parse_date(received, "收到日期"), "description": description,
+            "submitted_on": parse_date(submitted, "提交日期") if submitted else None, "form": form,
+            "tracking_no": tracking_no}
+    with opened(db, user) as o:
+        v = o.add_request(agency, item, today=_today(today))
+    _print_view(v, fmt)
+
+
+@office_app.command("event")
+def event(
+    agency: AgencyArg, tracking_no: TrackingArg,
+    kind: Annotated[str, typer.Argument(help="、".join(clk.EventKind), show_default=False)],
+    on: DateArg,
+    party: Annotated[str | None, typer.Option(help="征求意见对象")] = None,
+    days: Annotated[int | None, typer.Option(help="延长的工作日数（≤20）")] = None,
+    approver: Annotated[str | None, typer.Option(help="延长批准人")] = None,
+    method: Annotated[str | None, typer.Option(help="收费方式 per_request | per_page")] = None,
+    pages: Annotated[int | None, typer.Option(help="按量收费的页数")] = None,
+    reply_by: Annotated[str | None, typer.Option("--reply-by", help="补正期限")] = None,
+    note: Annotated[str | None, typer.Option(help="备注")] = None,
+    today: Today = None, fmt: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.text,
+    db: Db = None, user: User = None,
+) -> None:
+    """记录申请的办理事件（补正、征求意见、延期、收费、送达、撤回、归档）/ record an event on a request."""
+    with opened(db, user) as o:
+        v = o.record(agency, tracking_no, kind, parse_date(on), today=_today(today), party=party, days=days,
+                     approver=approver, method=method, pages=pages, reply_by=reply_by, note=note)
+    _print_view(v, fmt)
+
+
+@office_app.command("decide")
+def decide(
+    agency: AgencyArg, tracking_no: TrackingArg, on: DateArg,
+    outcome: Annotated[str, typer.Argument(help="办理结果：模板行（如 granted、部分公开、本机关不掌握相关政府信息）",
+                                           show_default=False)],
+    basis: Annotated[str | None, typer.Option("--basis", help="法律依据")] = None,
+    reasons: Annotated[str | None, typer.Option("--reasons", help="理由")] = None,
+    today: Today = None, fmt: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.text,
+    db: Db = None, user: User = None,
+) -> None:
+    """作出答复决定（办理结果取自年度报告模板的结果行）/ decide a request (an outcome row of the template)."""
+    with opened(db, user) as o:
+        v = o.decide(agency, tracking_no, parse_date(on), outcome, legal_basis=basis, reasons=reasons,
+                     today=_today(today))
+    _print_view(v, fmt)
+
+
+@office_app.command("show")
+def show(agency: AgencyArg, tracking_no: TrackingArg,
+         fmt: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.text, db: Db = None) -> None:
+    """申请详情：事件、答复期限及其计算过程 / a request with its events and its due date explained."""
+    with opened(db) as o:
+        v = o.get(agency, tracking_no)
+        c = o.clock(agency, tracking_no)
+        events = o.events(agency, tracking_no)
+    if fmt is Fmt.json:
+        data = {"request": v.model_dump(mode="json"), "clock": c.to_dict(),
+                "events": [{"seq": e.seq, "kind": e.kind, "on": e.on.isoformat(), "actor": e.actor,
+                            "data": e.data} for e in events]}
+        sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+        return
+    out.print(f"[bold]{v.tracking_no}[/bold] {v.applicant_name}（{v.applicant_kind}）{v.description}")
+    for e in events:
+        out.print(f"  {e.seq}. {e.on} {clk.EVENT_LABELS[clk.EventKind(e.kind)]}（{e.actor}）")
+    out.print(c.explain())
+
+
+@office_app.command("list")
+def list_(
+    agency: AgencyArg,
+    due_within: Annotated[int | None, typer.Option("--due-within", help="N个工作日内到期")] = None,
+    overdue: Annotated[bool, typer.Option("--overdue", help="已超期")] = False,
+    waiting: Annotated[bool, typer.Option("--waiting", help="等待申请人补正或缴费")] = False,
+    year: Annotated[int | None, typer.Option("--year")] = None,
+    status: Annotated[str | None, typer.Option("--status")] = None,
+    today: Today = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json | csv | xlsx")] = "table",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="导出文件 / export file")] = None,
+    db: Db = None,
+) -> None:
+    """列出申请：即将到期、已超期、等待申请人；可导出 CSV/XLSX / list requests; export to CSV or XLSX."""
+    with opened(db) as o:
+        if due_within is not None:
+            views = o.due_soon(agency, _today(today), due_within)
+        elif overdue:
+            views = o.overdue(agency, _today(today))
+        elif waiting:
+            views = o.waiting(agency)
+        else:
+            views = o.requests(agency, year=year, status=status)
+    if output is not None or fmt in ("csv", "xlsx"):
+        from xxgk.office.ledger import export_requests
+
+        if output is None:
+            raise XxgkError("usage", f"{fmt.upper()} 输出需要 --output 文件名", f"{fmt.upper()} output needs --output FILE")
+        export_requests(views, output, None if fmt == "table" else fmt)
+        out.print(f"已导出 {len(views)} 条 / exported {len(views)}: {output}")
+    elif fmt == "json":
+        sys.stdout.write(json.dumps([v.model_dump(mode="json") for v in views], ensure_ascii=False, indent=1) + "\n")
+    else:
+        _views_table(views, f"{agency}：{len(views)} 件")
+
+
+@office_app.command("audit")
+def audit(agency: AgencyArg, tracking_no: Annotated[str | None, typer.Argument(help="申请编号")] = None,
+          db: Db = None) -> None:
+    """审计日志：谁、何时、改前、改后 / the audit trail: who, when, before, after."""
+    with opened(db) as o:
+        for a in o.audit(agency, tracking_no):
+            changed = {k: (a.before or {}).get(k) for k in (a.after or {}) if (a.before or {}).get(k) != (a.after or {}).get(k)}
+            out.print(f"{a.at:%Y-%m-%d %H:%M:%S} {a.actor} {a.entity}#{a.entity_id} {a.action} "
+                      + json.dumps({k: [changed[k], (a.after or {}).get(k)] for k in changed if a.before},
+                                   ensure_ascii=False))
+
+
+@office_app.command("import")
+def import_(
+    agency: AgencyArg,
+    path: Annotated[Path, typer.Argument(help="台账 XLSX/CSV", show_default=False)],
+    map_: Annotated[list[str] | None, typer.Option("--map", help="字段=表头，如 received_on=登记日期")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="只检查，不写入")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="有任何错误行则全部不导入")] = False,
+    today: Today = None, db: Db = None, user: User = None,
+) -> None:
+    """导入已有的申请台账（XLSX/CSV）；逐行报告不能导入的原因 / import a request ledger, reporting every bad row."""
+    from xxgk.office.ledger import import_ledger
+
+    mapping = {}
+    for m in map_ or []:
+        if "=" not in m:
+            raise XxgkError("usage", f"--map 应为 字段=表头：{m}", f"--map takes field=header: {m}")
+        k, v = m.split("=", 1)
+        mapping[k.strip()] = v.strip()
+    with opened(db, user) as o:
+        result = import_ledger(o, agency, path, mapping=mapping or None, dry_run=dry_run, strict=strict,
+                               today=_today(today))
+    for row, zh, en in result.rejected:
+        out.print(f"[red]第{row}行[/red]：{zh} / row {row}: {en}")
+    verb = "可导入" if dry_run else "已导入"
+    out.print(f"{verb} {len(result.taken)} 行，拒绝 {len(result.rejected)} 行"
+              f" / {'would import' if dry_run else 'imported'} {len(result.taken)}, rejected {len(result.rejected)}")
+    if result.rejected:
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------- registers, appeals, text
+
+
+@office_app.command("document")
+def document(
+    agency: AgencyArg,
+    kind: Annotated[str, typer.Argument(help="rules（规章）| normative（行政规范性文件）", show_default=False)],
+    number: Annotated[str, typer.Argument(help="文号", show_default=False)],
+    issued: Annotated[str | None, typer.Option("--issued", help="制发日期")] = None,
+    title: Annotated[str, typer.Option("--title", help="标题")] = "",
+    repealed: Annotated[str | None, typer.Option("--repealed", help="废止日期")] = None,
+    db: Db = None, user: User = None,
+) -> None:
+    """登记规章、规范性文件或其废止 / register a rule or normative document, or its repeal."""
+    with opened(db, user) as o:
+        if issued:
+            o.add_document(agency, kind, title or number, number, parse_date(issued, "制发日期"),
+                           parse_date(repealed, "废止日期") if repealed else None)
+        elif repealed:
+            o.repeal_document(agency, kind, number, parse_date(repealed, "废止日期"))
+        else:
+            raise XxgkError("usage", "需要 --issued 或 --repealed", "give --issued or --repealed")
+    out.print(f"已登记 / recorded: {number}")
+
+
+@office_app.command("actions")
+def actions(
+    agency: AgencyArg,
+    kind: Annotated[str, typer.Argument(help="licensing | penalty | coercion | fees", show_default=False)],
+    path: Annotated[Path, typer.Argument(help="台账 CSV/XLSX：编号, 日期[, 金额（元）]", show_default=False)],
+    db: Db = None, user: User = None,
+) -> None:
+    """导入行政许可、处罚、强制决定或收费台账（用于第二部分）/ import a licensing/penalty/coercion/fee ledger."""
+    from xxgk.office.ledger import read_table
+
+    rows = []
+    for n, rec in read_table(path):
+        vals = list(rec.values())
+        if len(vals) < 2 or not str(vals[0] or "").strip():
+            raise XxgkError("bad-ledger", f"第{n}行：需要编号和日期", f"row {n}: needs a number and a date")
+        try:
+            amount = Decimal(str(vals[2]).replace(",", "")) if len(vals) > 2 and vals[2] not in (None, "") else None
+        except InvalidOperation:
+            raise XxgkError("bad-ledger", f"第{n}行：金额“{vals[2]}”无法识别", f"row {n}: bad amount {vals[2]!r}") from None
+        on = vals[1] if isinstance(vals[1], dt.date) else parse_date(str(vals[1]), f"第{n}行日期")
+        rows.append((str(vals[0]).strip(), on if not isinstance(on, dt.datetime) else on.date(), amount))
+    with opened(db, user) as o:
+        count = o.add_actions(agency, kind, rows)
+    out.print(f"已导入 {count} 条 / imported {count}")
+
+
+@office_app.command("appeal")
+def appeal(
+    agency: AgencyArg,
+    kind: Annotated[str, typer.Argument(help="reconsideration | litigation_direct | litigation_after", show_default=False)],
+    filed: DateArg,
+    tracking_no: Annotated[str | None, typer.Option("--request", help="引起复议诉讼的申请编号")] = None,
+    ref: Annotated[str | None, typer.Option("--ref", help="案号")] = None,
+    db: Db = None, user: User = None,
+) -> None:
+    """登记行政复议或行政诉讼 / record an administrative reconsideration or lawsuit."""
+    with opened(db, user) as o:
+        a = o.add_appeal(agency, kind, parse_date(filed), tracking_no=tracking_no, ref=ref)
+    out.print(f"已登记 / recorded: #{a.id}")
+
+
+@office_app.command("appeal-close")
+def appeal_close(agency: AgencyArg, appeal_id: Annotated[int, typer.Argument(show_default=False)],
+                 outcome: Annotated[str, typer.Argument(help="upheld | corrected | other", show_default=False)],
+                 on: DateArg, db: Db = None, user: User = None) -> None:
+    """复议诉讼审结 / conclude an appeal."""
+    with opened(db, user) as o:
+        o.conclude_appeal(agency, appeal_id, outcome, parse_date(on))
+    out.print(f"已审结 / concluded: #{appeal_id}")
+
+
+@office_app.command("text")
+def text(agency: AgencyArg, year: Annotated[int, typer.Argument(show_default=False)],
+         part: Annotated[str, typer.Argument(help="overview | proactive | requests | appeals | problems | other",
+                                             show_default=False)],
+         file: Annotated[Path, typer.Argument(help="正文文本文件（UTF-8）", show_default=False)],
+         db: Db = None, user: User = None) -> None:
+    """年度报告各部分的正文 / the narrative of one part of the year's report."""
+    try:
+        body = file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise XxgkError("bad-file", f"无法读取正文文件：{file}", f"cannot read the text file: {file} ({e})") from None
+    with opened(db, user) as o:
+        o.set_text(agency, year, part, body.strip())
+    out.print("已保存 / saved")
+
+
+@office_app.command("figure")
+def figure(agency: AgencyArg, year: Annotated[int, typer.Argument(show_default=False)],
+           cell: Annotated[str, typer.Argument(help="单元格，如 proactive.procurement.count", show_default=False)],
+           value: Annotated[str, typer.Argument(show_default=False)], db: Db = None, user: User = None) -> None:
+    """填写台账不能计算的第二部分数字 / enter a part-二 figure the registers do not determine."""
+    try:
+        number = Decimal(value)
+    except InvalidOperation:
+        raise XxgkError("usage", f"不是数字：{value}", f"not a number: {value}") from None
+    with opened(db, user) as o:
+        o.set_figure(agency, year, cell, number)
+    out.print("已保存 / saved")
+
+
+@office_app.command("calendar")
+def calendar(file: Annotated[Path, typer.Argument(help="日历调整表 TOML", show_default=False)],
+             agency: Annotated[str | None, typer.Option("--agency", help="只适用于该机关")] = None,
+             db: Db = None, user: User = None) -> None:
+    """载入本地工作日调整表（新一年的放假通知、本地停止办公日）/ load a local working-day override table."""
+    overrides = Overrides.load(file)
+    with opened(db, user) as o:
+        o.set_calendar(overrides, agency)
+    out.print(f"已载入 / loaded: {len(overrides.years)} 个年度，{len(overrides.days)} 个日期")
+
+
+# ---------------------------------------------------------------- the annual report
+
+
+@office_app.command("report")
+def report(
+    agency: AgencyArg, year: Annotated[int, typer.Argument(show_default=False)],
+    to: Annotated[str, typer.Option("--to", "-t", help="json | docx | html | pdf | xlsx | md")] = "json",
+    output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    db: Db = None,
+) -> None:
+    """由台账记录生成年度报告（表二、三、四及正文），可直接输出官方格式 / the year's report from the records."""
+    from xxgk import export
+
+    with opened(db) as o:
+        r = o.tally(agency, year)
+    if to == "json":
+        data: str | bytes = r.model_dump_json(indent=1) + "\n"
+    else:
+        from xxgk.writers import render
+
+        data = render(r, to)
+        if to in ("html", "md"):
+            data = data.decode("utf-8")
+        elif output is None:
+            raise XxgkError("usage", f"{to.upper()} 输出需要 --output 文件名", f"{to.upper()} output needs --output FILE")
+    if output is None:
+        sys.stdout.write(data)  # type: ignore[arg-type]
+    else:
+        export.write_atomic(output, data)
+        out.print(f"已输出 / written: {output}")
+
+
+@office_app.command("compare")
+def compare(
+    agency: AgencyArg, year: Annotated[int, typer.Argument(show_default=False)],
+    published: Annotated[Path, typer.Argument(help="已发布的年度报告（任一可读格式）", show_default=False)],
+    fmt: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.text, db: Db = None,
+) -> None:
+    """逐格比较已发布的年度报告与台账记录 / compare a published report with the records, cell by cell."""
+    from xxgk.api import parse
+    from xxgk.office.tally import compare as diff
+
+    pub = parse(published)
+    with opened(db) as o:
+        rec = o.tally(agency, year)
+    diffs = diff(pub, rec)
+    if fmt is Fmt.json:
+        sys.stdout.write(json.dumps(diffs, ensure_ascii=False, indent=1) + "\n")
+    else:
+        for d in diffs:
+            out.print(f"{d['cell']}: 发布 {d['published']} ≠ 记录 {d['records']}（{d['message']}）")
+        out.print(f"不一致 {len(diffs)} 处 / {len(diffs)} differences")
+    if diffs:
+        raise typer.Exit(1)
+
+
+# ---------------------------------------------------------------- the calculator
+
+
+def deadline(
+    received: Annotated[str, typer.Argument(help="收到申请的日期 YYYY-MM-DD", show_default=False)],
+    correction_received: Annotated[str | None, typer.Option("--correction-received", help="收到补正的日期")] = None,
+    consultation: Annotated[list[str] | None, typer.Option(
+        "--consultation", help="征求意见 发出日期:答复日期（可重复；未答复写 发出日期:）")] = None,
+    extension: Annotated[int, typer.Option("--extension", help="批准延长的工作日数（≤20）")] = 0,
+    calendar_file: Annotated[Path | None, typer.Option("--calendar", help="本地日历调整表 TOML")] = None,
+    fmt: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.text,
+) -> None:
+    """答复期限计算器（不需要数据库）：按中国工作日（节假日、调休）计算，并说明每一天 / the reply deadline in
+    Chinese working days, explained day by day — no database needed.
+
+    Example: xxgk deadline 2024-09-27 --extension 20 --format json
+    """
+    cal = Calendar(Overrides.load(calendar_file) if calendar_file else None)
+    consults: list[tuple[dt.date, dt.date | None]] = []
+    for c in consultation or []:
+        sent, _, answered = c.partition(":")
+        consults.append((parse_date(sent, "征求意见发出日期"),
+                         parse_date(answered, "征求意见答复日期") if answered.strip() else None))
+    result = clk.deadline(parse_date(received, "收到日期"), cal,
+                          correction_received=parse_date(correction_received, "收到补正日期") if correction_received else None,
+                          consultations=consults, extension=extension)
+    if fmt is Fmt.json:
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=1) + "\n")
+    else:
+        out.print(f"[bold]答复截止日期 / due: {result.due}[/bold]")
+        out.print(result.explain())

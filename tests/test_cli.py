@@ -116,6 +116,13 @@ def test_demo(tmp_path: Path) -> None:
     assert (tmp_path / "d" / "reports.xlsx").stat().st_size > 0
     assert len((tmp_path / "d" / "reports.jsonl").read_text("utf-8").splitlines()) == 5
     assert "廊坊市人民政府办公室" in p.stdout
+    # the office part: a SQLite database of demo records and the year's reports made from them
+    assert (tmp_path / "d" / "office.db").exists()
+    assert p.stdout.count("勾稽关系成立") == 3
+    html = (tmp_path / "d" / "office-fgw-2024.html").read_text("utf-8")
+    assert "示例县发展和改革局2024年政府信息公开工作年度报告" in html
+    listed = run("office", "list", "fgw", "--db", f"sqlite:///{tmp_path / 'd' / 'office.db'}", "-f", "json")
+    assert listed.returncode == 0 and len(json.loads(listed.stdout)) == 120
 
 
 BAD = [

@@ -332,6 +332,36 @@ def demo(
             out.print(_finding_line(f))
     _summary(items, checked=True)
     out.print(f"\n输出 / written: {output}/reports.jsonl, cells.csv, reports.xlsx, findings.json")
+    _demo_office(output, out)
+
+
+def _demo_office(output: Path, out: Console) -> None:
+    """The office on demo records: a SQLite database, the year's reports from the records, checked."""
+    from xxgk.checks import run as run_checks
+    from xxgk.office.demo import populate
+    from xxgk.office.service import Office
+    from xxgk.writers import render as write
+
+    db = output / "office.db"
+    for stale in output.glob("office.db*"):
+        stale.unlink()
+    office = Office.open(f"sqlite:///{db}", actor="demo")
+    try:
+        counts = populate(office, 2024)
+        out.print(f"\n[bold]申请办理演示 / the office on demo records[/bold]（{db}）")
+        for code in counts:
+            report = office.tally(code, 2024)
+            arithmetic = [f for f in run_checks(report) if f.rule.startswith(("requests-", "appeals-"))]
+            for fmt in ("html", "docx"):
+                export.write_atomic(output / f"office-{code}-2024.{fmt}", write(report, fmt))
+            c = report.cells
+            out.print(f"  {report.agency}：新收 {c['requests.new.total']}，上年结转 {c['requests.carried_in.total']}，"
+                      f"办结 {c['requests.total.total']}，结转下年 {c['requests.carried_out.total']}；"
+                      + ("[green]勾稽关系成立[/green]" if not arithmetic else f"[red]{len(arithmetic)} 处不平[/red]"))
+        out.print(f"输出 / written: {output}/office-*-2024.html, office-*-2024.docx；"
+                  f"继续试用 / try: xxgk office list fgw --db sqlite:///{db}")
+    finally:
+        office.close()
 
 
 from xxgk.cli_office import deadline, office_app  # noqa: E402 - after the app it extends

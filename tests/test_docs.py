@@ -48,3 +48,13 @@ def test_published_json_schema_is_current() -> None:
 
     published = json.loads((ROOT / "docs" / "report.schema.json").read_text("utf-8"))
     assert published == Report.model_json_schema()
+
+
+def test_every_office_command_documented() -> None:
+    from xxgk.cli_office import office_app
+
+    doc = (ROOT / "docs" / "office.md").read_text("utf-8")
+    for cmd in office_app.registered_commands:
+        name = cmd.name or cmd.callback.__name__  # type: ignore[union-attr]
+        assert f"xxgk office {name}" in doc, name
+        assert cmd.callback.__doc__, name  # type: ignore[union-attr]

@@ -69,6 +69,8 @@ def test_office_workflow(office_url: str, tmp_path: Path):
     assert "批准延长答复期限（测试员）" in r.stdout and "第40个工作日" in r.stdout
     r = run("office", "decide", "fgw", "2024-0001", "2024-11-21", "granted", "--today", "2025-01-10", db=db)
     assert r.returncode == 2 and "已于 2024-11-20 办结" in r.stderr and "Traceback" not in r.stderr
+    r = run("office", "county", "2024", "-f", "json", db=db)
+    assert json.loads(r.stdout) == {"fgw": {"new": 2, "carried_in": 0, "total": 1, "carried_out": 1}}
     r = run("office", "audit", "fgw", "2024-0001", db=db)
     assert r.stdout.count("测试员") == 3
 

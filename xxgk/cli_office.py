@@ -464,6 +464,26 @@ def compare(
         raise typer.Exit(1)
 
 
+@office_app.command("county")
+def county(year: Annotated[int, typer.Argument(show_default=False)],
+           fmt: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.text, db: Db = None) -> None:
+    """全部机关本年申请汇总（政务公开办公室视图）/ every agency's requests for the year (the supervisor's view)."""
+    with opened(db) as o:
+        tables = o.county(year)
+        names = {a.code: a.name for a in o.agencies()}
+    keys = ("new", "carried_in", "total", "carried_out")
+    if fmt is Fmt.json:
+        sys.stdout.write(json.dumps({code: {k: cells[f"requests.{k}.total"] for k in keys} for code, cells in
+                                     tables.items()}, ensure_ascii=False, indent=1) + "\n")
+        return
+    table = Table(title=f"{year}年政府信息公开申请汇总")
+    for col in ("代码", "机关", "本年新收", "上年结转", "办结", "结转下年"):
+        table.add_column(col)
+    for code, cells in tables.items():
+        table.add_row(code, names.get(code, ""), *(str(cells[f"requests.{k}.total"]) for k in keys))
+    out.print(table)
+
+
 # ---------------------------------------------------------------- the calculator
 
 

@@ -634,6 +634,13 @@ class Office:
         with self.session() as s:
             return tally(s, self._agency(s, agency), year)
 
+    def county(self, year: int) -> dict[str, dict[str, int]]:
+        """Table 三 of every agency in the database, in one pass (the supervisor's view)."""
+        from xxgk.office.tally import county_tally
+
+        with self.session() as s:
+            return county_tally(s, year)
+
     # ------------------------------------------------------------ audit
 
     def _audit(self, s: Session, agency_id: int | None, entity: str, entity_id: int, action: str,

@@ -1,0 +1,642 @@
+"""An agency's existing request ledger (台账) in, and any list of requests out, as XLSX or CSV.
+
+Import reads the ledger the office kept before (Excel or WPS, or a CSV Excel saved as GBK), maps
+its Chinese column headers to the fields of :class:`xxgk.office.service.RequestIn`, and checks every
+row twice:
+
+1. In the file (:func:`read_ledger`): dates (date cells, ``2024-09-27``, ``2024/9/27``,
+   ``2024.9.27``, ``2024年9月27日``, Excel serial numbers), applicant kinds, channels and outcomes
+   (the outcome in the template of the decision's year), required fields, field lengths, tracking
+   numbers repeated in the file, a decision before receipt.
+2. Against the database (:func:`import_ledger`): each row that passed is registered by the
+   service's own code (``Office._add_request``) in a transaction of its own that is always rolled
+   back. So a row is refused for exactly the reasons the service would refuse it (a tracking
+   number already in the database, a date after today, a year the working-day calendar does not
+   know, an outcome the request's history does not allow), with no second copy of those rules here.
+
+The rows that pass both are then written by one ``Office.add_requests`` call: one transaction, so a
+failure leaves nothing half-written. A dry run replays that same call in a transaction that is
+rolled back, so it reports exactly what an import would take, generated tracking numbers included.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+import io
+import re
+import unicodedata
+import zipfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from xxgk.errors import XxgkError
+from xxgk.office.vocab import CHANNELS, applicant_kinds, outcome_for, outcomes, resolve
+
+if TYPE_CHECKING:
+    from xxgk.office.service import Office, RequestView
+
+MAX_BYTES = 20 * 1024 * 1024  # a ledger file, as stored
+MAX_UNZIPPED = 200 * 1024 * 1024  # an XLSX, unpacked (a zip bomb is refused before openpyxl sees it)
+MAX_ROWS = 100_000
+
+# ---------------------------------------------------------------- fields and their headers
+
+# our field -> (Chinese name, English name) for messages
+FIELDS: dict[str, tuple[str, str]] = {
+    "tracking_no": ("申请编号", "tracking number"),
+    "applicant_name": ("申请人", "applicant name"),
+    "applicant_kind": ("申请人类型", "applicant kind"),
+    "id_type": ("证件类型", "ID type"),
+    "id_number": ("证件号码", "ID number"),
+    "phone": ("联系电话", "phone"),
+    "email": ("电子邮箱", "email"),
+    "address": ("通讯地址", "address"),
+    "channel": ("申请方式", "channel"),
+    "received_on": ("收到日期", "received date"),
+    "submitted_on": ("提交日期", "submitted date"),
+    "description": ("申请内容", "description"),
+    "form": ("获取方式", "form"),
+    "decided_on": ("答复日期", "decision date"),
+    "outcome": ("办理结果", "outcome"),
+}
+
+# our field -> the headers a ledger commonly uses for it, the preferred first
+DEFAULT_HEADERS: dict[str, tuple[str, ...]] = {
+    "tracking_no": ("申请编号", "编号", "受理编号"),
+    "applicant_name": ("申请人", "申请人姓名", "申请人名称"),
+    "applicant_kind": ("申请人类型", "申请人类别"),
+    "id_type": ("证件类型",),
+    "id_number": ("证件号码", "身份证号"),
+    "phone": ("联系电话", "电话"),
+    "email": ("电子邮箱", "邮箱"),
+    "address": ("地址", "通讯地址"),
+    "channel": ("申请方式", "申请渠道", "渠道"),
+    "received_on": ("收到日期", "受理日期", "申请日期"),
+    "submitted_on": ("提交日期",),
+    "description": ("申请内容", "申请公开内容", "内容"),
+    "form": ("获取方式", "提供形式"),
+    "decided_on": ("答复日期", "办结日期"),
+    "outcome": ("办理结果", "答复结果", "处理结果"),
+}
+
+REQUIRED = ("applicant_name", "applicant_kind", "channel", "received_on", "description")
+DATE_FIELDS = ("received_on", "submitted_on", "decided_on")
+APPLICANT_FIELDS = {"applicant_name": "name", "id_type": "id_type", "id_number": "id_number",
+                    "phone": "phone", "email": "email", "address": "address"}
+
+# what officers write in the 申请方式 column, beyond our keys and labels
+CHANNEL_WORDS: dict[str, tuple[str, ...]] = {
+    "in_person": ("当面", "现场"),
+    "registered_post": ("挂号信", "挂号信函", "挂号", "邮寄", "快递", "EMS"),
+    "ordinary_letter": ("平信", "信函", "平常信函"),
+    "online": ("网上", "在线", "互联网", "网络", "网站"),
+    "fax": ("传真",),
+    "email": ("电子邮件", "邮件"),
+}
+# a text cell starting with one of these is a formula to Excel: the CSV export puts a ' before it
+_FORMULA_START = "=+-@\t\r"
+APPLICANT_KIND_ALIASES = {"natural": ["个人", "公民"], "commercial": ["企业"], "other_org": ["其他组织"]}
+
+
+def _max_lengths() -> dict[str, int]:
+    """The database's column lengths, so SQLite (which does not enforce them) refuses what PostgreSQL would."""
+    from xxgk.office.db import Applicant, Request
+
+    cols = {"tracking_no": Request.__table__.c.tracking_no, "form": Request.__table__.c.form}
+    cols |= {f: Applicant.__table__.c[col] for f, col in APPLICANT_FIELDS.items()}
+    return {f: c.type.length for f, c in cols.items() if getattr(c.type, "length", None)}
+
+
+# ---------------------------------------------------------------- rows
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One data row of a ledger: its row number as Excel shows it, and either the dict for
+    ``Office.add_requests`` (``data``) or why it cannot be taken (``error``: Chinese, English)."""
+
+    row: int
+    data: dict[str, Any] | None
+    error: tuple[str, str] | None = None
+    tracking_no: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class ImportResult:
+    taken: list[str] = field(default_factory=list)  # tracking numbers, in the ledger's order
+    rejected: list[tuple[int, str, str]] = field(default_factory=list)  # (row, 中文, English), by row
+    dry_run: bool = False
+    strict: bool = False
+
+    @property
+    def written(self) -> int:
+        return 0 if self.dry_run else len(self.taken)
+
+
+def _norm_header(v: Any) -> str:
+    s = unicodedata.normalize("NFKC", "" if v is None else str(v))
+    return re.sub(r"\s+", "", s).strip("*:")
+
+
+def _strip_parens(s: str) -> str:
+    return re.sub(r"\([^)]*\)", "", s)  # NFKC turned （） into ()
+
+
+def _columns(header: Sequence[Any], mapping: dict[str, str] | None, name: str) -> dict[str, int]:
+    """Our field -> column index, from the header row; a clear error if required columns are missing."""
+    mapping = dict(mapping or {})
+    unknown = [k for k in mapping if k not in FIELDS]
+    if unknown:
+        raise XxgkError("bad-mapping", f"列映射中的未知字段：{'、'.join(unknown)}；可用字段：{'、'.join(FIELDS)}",
+                        f"unknown field(s) in the column mapping: {', '.join(unknown)}; "
+                        f"fields are: {', '.join(FIELDS)}")
+    heads = [_norm_header(h) for h in header]
+    shown = "、".join(str(h).strip() for h in header if h is not None and str(h).strip()) or "（空）"
+    cols: dict[str, int] = {}
+    for f in FIELDS:
+        if f in mapping:
+            want = _norm_header(mapping[f])
+            if want not in heads:
+                raise XxgkError("bad-mapping", f"列映射中的“{mapping[f]}”不在{name}的表头中；表头为：{shown}",
+                                f"mapped column '{mapping[f]}' is not in the header of {name}; "
+                                f"the header is: {shown}")
+            cols[f] = heads.index(want)
+            continue
+        for alias in DEFAULT_HEADERS[f]:
+            if alias in heads:
+                cols[f] = heads.index(alias)
+                break
+        else:
+            loose = [_strip_parens(h) for h in heads]
+            for alias in DEFAULT_HEADERS[f]:
+                if alias in loose:
+                    cols[f] = loose.index(alias)
+                    break
+    missing = [f for f in REQUIRED if f not in cols]
+    if missing:
+        zh = "；".join(f"{FIELDS[f][0]}（列名可为：{'、'.join(DEFAULT_HEADERS[f])}）"
+                      for f in missing)
+        en = ", ".join(FIELDS[f][1] for f in missing)
+        raise XxgkError("not-ledger", f"不是申请台账，或表头不能识别：{name} 缺少必需的列：{zh}。表头为：{shown}"
+                        "（可用列映射指定）",
+                        f"not a request ledger, or its header is not recognised: {name} lacks the required "
+                        f"column(s): {en}; the header is: {shown} (a column mapping can name them)")
+    return cols
+
+
+def _text(v: Any) -> str | None:
+    if v is None:
+        return None
+    if isinstance(v, bool):
+        s = "是" if v else "否"
+    elif isinstance(v, float) and v.is_integer():
+        s = str(int(v))
+    elif isinstance(v, dt.datetime):
+        s = v.date().isoformat() if v.time() == dt.time() else v.isoformat(sep=" ")
+    else:
+        s = str(v)
+    s = s.strip().replace("\u3000", " ").strip()
+    if len(s) > 1 and s[0] == "'" and s[1] in _FORMULA_START:
+        s = s[1:]  # our own CSV export's guard against formula injection
+    return s or None
+
+
+_ISO = re.compile(r"(\d{4})([-/.])(\d{1,2})\2(\d{1,2})(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?")
+_ZH = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日?")
+_COMPACT = re.compile(r"(\d{4})(\d{2})(\d{2})")
+_SERIAL = re.compile(r"\d{1,7}(?:\.\d+)?")
+_EXCEL_EPOCH = dt.date(1899, 12, 30)
+
+
+def parse_date(v: Any) -> dt.date | None:
+    """A ledger's date cell as a date; None if it is not one (never a guess)."""
+    if isinstance(v, dt.datetime):
+        return v.date()
+    if isinstance(v, dt.date):
+        return v
+    if isinstance(v, bool):
+        return None
+    if isinstance(v, int | float):
+        return _serial(float(v))
+    spaced = unicodedata.normalize("NFKC", str(v)).strip()
+    s = re.sub(r"\s+", "", spaced)
+    for m, groups in ((_ISO.fullmatch(spaced), (1, 3, 4)), (_ZH.fullmatch(s), (1, 2, 3)),
+                      (_COMPACT.fullmatch(s), (1, 2, 3))):
+        if m:
+            try:
+                return dt.date(*(int(m.group(g)) for g in groups))
+            except ValueError:
+                return None
+    if _SERIAL.fullmatch(s):
+        return _serial(float(s))
+    return None
+
+
+def _serial(x: float) -> dt.date | None:
+    if not 1 <= x < 2958466:  # Excel's own range: 1900-01-01 to 9999-12-31
+        return None
+    return _EXCEL_EPOCH + dt.timedelta(days=int(x))
+
+
+def _channel(v: str) -> str:
+    labels = {k: c.label for k, c in CHANNELS.items()}
+    s = unicodedata.normalize("NFKC", v).strip()
+    if s in labels or s in labels.values():
+        return resolve(s, labels, "申请方式", "channel")
+    if s.lower() in labels:
+        return s.lower()
+    bare = re.sub(r"(申请|提交|方式)$", "", s)
+    exact = [k for k, words in CHANNEL_WORDS.items() if bare in words]
+    if len(exact) == 1:
+        return exact[0]
+    found = {k for k, words in CHANNEL_WORDS.items() if any(w in s for w in words)}
+    if found == {"email", "online"} and "电子邮件" in s:
+        found = {"email"}
+    if len(found) == 1:
+        return found.pop()
+    listed = "、".join(f"{k}（{lab}）" for k, lab in labels.items())
+    raise XxgkError("unknown-channel", f"未知的申请方式：{v!r}；可选：{listed}",
+                    f"unknown channel: {v!r}; expected one of: {', '.join(labels)}")
+
+
+def _row(n: int, cells: Sequence[Any], cols: dict[str, int], lengths: dict[str, int]) -> LedgerRow:
+    raw = {f: cells[i] if i < len(cells) else None for f, i in cols.items()}
+    errors: list[tuple[str, str]] = []
+    text = {f: _text(v) for f, v in raw.items() if f not in DATE_FIELDS}
+
+    for f in REQUIRED:
+        if (text.get(f) if f not in DATE_FIELDS else _text(raw.get(f))) is None:
+            errors.append((f"缺少{FIELDS[f][0]}", f"{FIELDS[f][1]} is missing"))
+    for f, limit in lengths.items():
+        if text.get(f) and len(text[f]) > limit:  # type: ignore[arg-type]
+            errors.append((f"{FIELDS[f][0]}超过{limit}个字符", f"{FIELDS[f][1]} is longer than {limit} characters"))
+
+    dates: dict[str, dt.date | None] = {}
+    for f in DATE_FIELDS:
+        shown = _text(raw.get(f))
+        if shown is None:
+            dates[f] = None
+            continue
+        dates[f] = parse_date(raw[f])
+        if dates[f] is None:
+            errors.append((f"{FIELDS[f][0]}“{shown}”无法识别", f"{FIELDS[f][1]} '{shown}' is not a date"))
+
+    kind = channel = outcome = None
+    try:
+        if text.get("applicant_kind"):
+            kind = resolve(text["applicant_kind"], applicant_kinds(), "申请人类型", "applicant kind",
+                           APPLICANT_KIND_ALIASES)  # type: ignore[arg-type]
+    except XxgkError as e:
+        errors.append((e.message, e.message_en))
+    try:
+        if text.get("channel"):
+            channel = _channel(text["channel"])  # type: ignore[arg-type]
+    except XxgkError as e:
+        errors.append((e.message, e.message_en))
+
+    received, decided = dates["received_on"], dates["decided_on"]
+    if text.get("outcome") and _text(raw.get("decided_on")) is None:
+        errors.append(("有办理结果但缺少答复日期", "an outcome without its decision date"))
+    elif decided is not None and not text.get("outcome"):
+        errors.append(("有答复日期但缺少办理结果", "a decision date without its outcome"))
+    elif decided is not None:
+        try:
+            outcome, _ = outcome_for(text["outcome"], decided.year)  # type: ignore[arg-type]
+        except XxgkError as e:
+            errors.append((e.message, e.message_en))
+    if received and decided and decided < received:
+        errors.append((f"答复日期 {decided} 早于收到日期 {received}",
+                       f"decided on {decided}, before it was received ({received})"))
+
+    tracking = text.get("tracking_no")
+    if errors:
+        return LedgerRow(n, None, ("；".join(zh for zh, _ in errors), "; ".join(en for _, en in errors)), tracking)
+    applicant = {"kind": kind, **{col: text.get(f) for f, col in APPLICANT_FIELDS.items()}}
+    data = {
+        "applicant": applicant, "channel": channel, "received_on": received, "submitted_on": dates["submitted_on"],
+        "description": text["description"], "form": text.get("form"), "tracking_no": tracking,
+        "decided_on": decided, "outcome": outcome,
+    }
+    return LedgerRow(n, data, None, tracking)
+
+
+def _with_row(r: LedgerRow, zh: str, en: str) -> LedgerRow:
+    if r.error:
+        zh, en = f"{r.error[0]}；{zh}", f"{r.error[1]}; {en}"
+    return LedgerRow(r.row, None, (zh, en), r.tracking_no)
+
+
+def _rows(records: Iterable[tuple[int, Sequence[Any]]], mapping: dict[str, str] | None,
+          name: str) -> list[LedgerRow]:
+    cols: dict[str, int] | None = None
+    lengths = _max_lengths()
+    out: list[LedgerRow] = []
+    for n, cells in records:
+        filled = [c for c in cells if _text(c) is not None]
+        if not filled:
+            continue
+        if cols is None:
+            if len(filled) < 2:
+                continue  # a title above the header (one merged cell), not the header
+            cols = _columns(cells, mapping, name)
+            continue
+        if len(out) >= MAX_ROWS:
+            raise XxgkError("too-large", f"台账超过 {MAX_ROWS} 行：{name}",
+                            f"the ledger has over {MAX_ROWS} rows: {name}")
+        out.append(_row(n, cells, cols, lengths))
+    if cols is None:
+        raise XxgkError("not-ledger", f"不是申请台账：{name} 没有表头行", f"not a request ledger: {name} has no header row")
+    # a tracking number used twice: the first row keeps it, later rows are refused
+    seen: dict[str, int] = {}
+    for i, r in enumerate(out):
+        if r.tracking_no is None:
+            continue
+        if r.tracking_no in seen:
+            first = seen[r.tracking_no]
+            out[i] = _with_row(r, f"申请编号“{r.tracking_no}”与第{first}行重复",
+                               f"tracking number '{r.tracking_no}' repeats row {first}")
+        else:
+            seen[r.tracking_no] = r.row
+    return [LedgerRow(r.row, None, (f"第{r.row}行：{r.error[0]}", f"row {r.row}: {r.error[1]}"), r.tracking_no)
+            if r.error else r for r in out]
+
+
+# ---------------------------------------------------------------- files
+
+
+def _not_ledger(name: str, why_zh: str, why_en: str) -> XxgkError:
+    return XxgkError("not-ledger", f"不是台账文件（应为 XLSX 或 CSV）：{name}（{why_zh}）",
+                     f"not a ledger file (expected XLSX or CSV): {name} ({why_en})")
+
+
+def read_ledger(path: Path, mapping: dict[str, str] | None = None, sheet: str | None = None) -> list[LedgerRow]:
+    """The data rows of a ledger (XLSX, or CSV in UTF-8, UTF-8 with BOM or GB18030/GBK), each
+    checked on its own: no database is needed. ``mapping`` maps our field names (see
+    :data:`FIELDS`) to the ledger's headers, for the fields whose headers are not the usual ones."""
+    path = Path(path)
+    name = path.name
+    try:
+        size = path.stat().st_size
+        if path.is_dir():
+            raise IsADirectoryError(path)
+    except OSError as e:
+        raise XxgkError("not-found", f"无法读取台账文件：{path}（{type(e).__name__}）",
+                        f"cannot read the ledger file: {path} ({type(e).__name__})") from None
+    if size > MAX_BYTES:
+        raise XxgkError("too-large", f"台账文件超过 20 MB：{name}（{size / 1024 / 1024:.1f} MB）",
+                        f"the ledger file is over 20 MB: {name} ({size / 1024 / 1024:.1f} MB)")
+    if size == 0:
+        raise XxgkError("not-ledger", f"台账文件是空的：{name}", f"the ledger file is empty: {name}")
+    data = path.read_bytes()
+    if data.startswith(b"PK\x03\x04"):
+        return _read_xlsx(path, mapping, sheet)
+    if data.startswith(b"\xd0\xcf\x11\xe0"):
+        raise XxgkError("not-ledger", f"{name} 是旧版 Excel（.xls）或其他 Office 97–2003 文件："
+                        "请在 Excel/WPS 中另存为 .xlsx 或 CSV",
+                        f"{name} is an old Excel (.xls) or other Office 97–2003 file: save it as .xlsx or CSV")
+    if path.suffix.lower() in (".xlsx", ".xlsm"):
+        raise _not_ledger(name, "扩展名为 .xlsx，内容却不是 XLSX", "named .xlsx but its content is not XLSX")
+    return _read_csv(data, name, mapping)
+
+
+def _read_csv(data: bytes, name: str, mapping: dict[str, str] | None) -> list[LedgerRow]:
+    from xxgk.readers.text import decode_text
+
+    try:
+        text, _ = decode_text(data, name)
+    except XxgkError as e:
+        raise _not_ledger(name, e.message, e.message_en) from None
+    first = text.split("\n", 1)[0]
+    delimiter = "\t" if first.count("\t") > first.count(",") else ","
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as e:
+        raise _not_ledger(name, f"CSV 格式错误：{e}", f"bad CSV: {e}") from None
+    return _rows(enumerate(records, 1), mapping, name)
+
+
+def _read_xlsx(path: Path, mapping: dict[str, str] | None, sheet: str | None) -> list[LedgerRow]:
+    from openpyxl import load_workbook
+
+    name = path.name
+    try:
+        with zipfile.ZipFile(path) as z:
+            unpacked = sum(i.file_size for i in z.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError) as e:
+        raise _not_ledger(name, f"压缩包损坏：{e}", f"broken zip container: {e}") from None
+    if unpacked > MAX_UNZIPPED:
+        raise XxgkError("too-large", f"台账文件解压后超过 200 MB：{name}",
+                        f"the ledger file unpacks to over 200 MB: {name}")
+    try:
+        wb = load_workbook(path, read_only=True, data_only=True)
+    except Exception as e:  # openpyxl raises many kinds on a zip that is not a workbook
+        raise _not_ledger(name, f"无法作为 XLSX 打开：{type(e).__name__}",
+                          f"cannot open it as XLSX: {type(e).__name__}") from None
+    try:
+        sheets = wb.worksheets
+        if sheet is not None:
+            if sheet not in wb.sheetnames:
+                raise XxgkError("unknown-sheet", f"{name} 中没有工作表“{sheet}”；工作表有：{'、'.join(wb.sheetnames)}",
+                                f"{name} has no sheet '{sheet}'; its sheets are: {', '.join(wb.sheetnames)}")
+            sheets = [wb[sheet]]
+        first_error: XxgkError | None = None
+        for ws in sheets:
+            where = f"{name}［{ws.title}］" if len(wb.sheetnames) > 1 else name
+            try:
+                return _rows(enumerate(ws.iter_rows(min_row=1, values_only=True), 1), mapping, where)
+            except XxgkError as e:
+                if e.code != "not-ledger" or sheet is not None:
+                    raise
+                first_error = first_error or e
+        raise first_error or _not_ledger(name, "没有工作表", "no worksheet")
+    finally:
+        wb.close()
+
+
+# ---------------------------------------------------------------- import
+
+
+def import_ledger(office: Office, agency: str, path: Path, *, mapping: dict[str, str] | None = None,
+                  dry_run: bool = False, strict: bool = False, today: dt.date | None = None,
+                  sheet: str | None = None) -> ImportResult:
+    """Import ``agency``'s ledger at ``path`` into ``office`` (an :class:`~xxgk.office.service.Office`).
+
+    Bad rows are reported in ``rejected`` with their reason. Not strict: the good rows are all
+    written in one transaction. Strict: nothing is written if any row is bad. Dry run: nothing is
+    written; the result is what the import would do.
+    """
+    today = today or dt.date.today()
+    office.agency(agency)  # an unknown agency is an error before the file is read
+    rows = read_ledger(path, mapping, sheet)
+    rejected = [(r.row, *r.error) for r in rows if r.error]
+    good: list[LedgerRow] = []
+    for r in rows:
+        if r.error:
+            continue
+        err = _check_row(office, agency, r.data, today)  # type: ignore[arg-type]
+        if err is None:
+            good.append(r)
+        else:
+            rejected.append((r.row, f"第{r.row}行：{err[0]}", f"row {r.row}: {err[1]}"))
+    rejected.sort()
+    result = ImportResult(rejected=rejected, dry_run=dry_run, strict=strict)
+    if not good or (strict and rejected):
+        return result
+    # rows with their own tracking numbers first, so a generated number never takes one the ledger uses
+    order = sorted(good, key=lambda r: (r.tracking_no is None, r.row))
+    items = [r.data for r in order]
+    if dry_run:
+        views = _rehearse(office, agency, items, today)  # type: ignore[arg-type]
+    else:
+        views = office.add_requests(agency, items, today=today)
+    by_row = {r.row: v.tracking_no for r, v in zip(order, views, strict=True)}
+    result.taken = [by_row[r.row] for r in good]
+    return result
+
+
+def _check_row(office: Office, agency: str, data: dict[str, Any], today: dt.date) -> tuple[str, str] | None:
+    """Why the service would refuse this row, found by running its code in a rolled-back transaction."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from xxgk.office.service import RequestIn, _validated
+
+    try:
+        req = _validated(RequestIn, data)
+        with office._sessions() as s:
+            try:
+                office._add_request(s, office._agency(s, agency), req, today)
+            finally:
+                s.rollback()
+    except XxgkError as e:
+        return e.message, e.message_en
+    except SQLAlchemyError as e:
+        first = (str(e.orig) if getattr(e, "orig", None) else str(e)).strip().splitlines()[0]
+        return f"数据库拒绝此行：{first}", f"the database refused the row: {first}"
+    return None
+
+
+def _rehearse(office: Office, agency: str, items: list[dict[str, Any]], today: dt.date) -> list[RequestView]:
+    """``Office.add_requests`` in a transaction that is rolled back: what an import would write."""
+    from xxgk.office.service import RequestIn, _validated
+
+    reqs = [_validated(RequestIn, d) for d in items]
+    with office._sessions() as s:
+        try:
+            a = office._agency(s, agency)
+            return [office._add_request(s, a, req, today) for req in reqs]
+        finally:
+            s.rollback()
+
+
+# ---------------------------------------------------------------- export
+
+# (header, RequestView attribute); the headers are ones import recognises
+EXPORT_COLUMNS: list[tuple[str, str]] = [
+    ("申请编号", "tracking_no"), ("年度", "year"), ("申请人", "applicant_name"), ("申请人类型", "applicant_kind"),
+    ("申请方式", "channel"), ("收到日期", "received_on"), ("申请内容", "description"), ("状态", "status"),
+    ("答复期限", "due_on"), ("补正期限", "correction_due_on"), ("缴费期限", "payment_due_on"),
+    ("办结日期", "closed_on"), ("办理结果", "outcome"), ("是否按期办结", "on_time"), ("收费金额（元）", "fee_amount"),
+]
+TEXT_ATTRS = {"tracking_no", "applicant_name", "description"}
+
+
+def _export_row(v: RequestView) -> list[Any]:
+    from xxgk.office.clock import STATUS_LABELS, Status
+    from xxgk.template import template_for_year
+
+    kinds = applicant_kinds()
+    out: list[Any] = []
+    for _, attr in EXPORT_COLUMNS:
+        x = getattr(v, attr)
+        if attr == "applicant_kind":
+            x = kinds.get(x, x)
+        elif attr == "channel":
+            x = CHANNELS[x].label if x in CHANNELS else x
+        elif attr == "status":
+            x = STATUS_LABELS.get(Status(x), x) if x in set(Status) else x
+        elif attr == "outcome" and x is not None and v.closed_on is not None:
+            x = outcomes(template_for_year(v.closed_on.year)).get(x, x)
+        elif attr == "on_time":
+            x = None if x is None else ("是" if x else "否")
+        out.append(x)
+    return out
+
+
+def export_requests(views: Sequence[RequestView], path: Path, fmt: str | None = None) -> Path:
+    """Write ``views`` (:class:`~xxgk.office.service.RequestView`) to ``path`` as CSV (UTF-8 with
+    BOM, for Excel) or XLSX, chosen by ``fmt`` or the suffix; all of it or nothing. The file
+    imports back with :func:`import_ledger`."""
+    from xxgk.export import write_atomic
+
+    path = Path(path)
+    fmt = (fmt or path.suffix.lstrip(".")).lower()
+    if fmt not in ("csv", "xlsx"):
+        raise XxgkError("bad-format", f"导出格式应为 csv 或 xlsx：{fmt or path.name}",
+                        f"the export format must be csv or xlsx: {fmt or path.name}")
+    rows = [_export_row(v) for v in views]
+    data = _to_csv(rows) if fmt == "csv" else _to_xlsx(rows)
+    write_atomic(path, data)
+    return path
+
+
+def _to_csv(rows: list[list[Any]]) -> bytes:
+    text_cols = {i for i, (_, attr) in enumerate(EXPORT_COLUMNS) if attr in TEXT_ATTRS}
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\r\n")
+    w.writerow([h for h, _ in EXPORT_COLUMNS])
+    for row in rows:
+        cells = []
+        for i, x in enumerate(row):
+            s = "" if x is None else x.isoformat() if isinstance(x, dt.date) else str(x)
+            if i in text_cols and s and s[0] in _FORMULA_START:
+                s = "'" + s  # Excel would run it as a formula; import takes the quote off again
+            cells.append(s)
+        w.writerow(cells)
+    return codecs.BOM_UTF8 + buf.getvalue().encode("utf-8")
+
+
+def _width(s: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def _to_xlsx(rows: list[list[Any]]) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "申请台账"
+    ws.append([h for h, _ in EXPORT_COLUMNS])
+    for c in ws[1]:
+        c.font = Font(bold=True)
+        c.alignment = Alignment(horizontal="center", vertical="center")
+    widths = [_width(h) for h, _ in EXPORT_COLUMNS]
+    for r, row in enumerate(rows, 2):
+        for i, x in enumerate(row):
+            if isinstance(x, str):
+                x = ILLEGAL_CHARACTERS_RE.sub("", x)
+            cell = ws.cell(r, i + 1)
+            cell.value = x
+            if isinstance(x, str):
+                cell.data_type = "s"  # text, never a formula, whatever an applicant typed
+            elif isinstance(x, dt.date):
+                cell.number_format = "yyyy-mm-dd"
+            shown = x.isoformat() if isinstance(x, dt.date) else "" if x is None else str(x)
+            widths[i] = max(widths[i], _width(shown))
+    for i, w in enumerate(widths, 1):
+        ws.column_dimensions[get_column_letter(i)].width = min(max(w + 2, 8), 60)
+    ws.freeze_panes = "A2"
+    ws.auto_filter.ref = ws.dimensions
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()

@@ -120,3 +120,27 @@ def test_unreachable_database_is_one_line(tmp_path: Path):
     assert r.returncode == 2 and "无法连接数据库" in r.stderr and "Traceback" not in r.stderr
     r = run("office", "agencies", db=f"sqlite:///{tmp_path / 'empty.db'}")
     assert r.returncode == 2 and "office init" in r.stderr
+
+
+def test_administrative_ledgers(tmp_path: Path):
+    from openpyxl import Workbook
+
+    db = f"sqlite:///{tmp_path / 'o.db'}"
+    assert run("office", "agency-add", "fgw", "某局", db=db).returncode == 0
+    (tmp_path / "lic.csv").write_text("决定文号,决定日期,备注\n许字〔2024〕1号,2024-03-05,\n许字〔2024〕2号,2024/4/1,\n"
+                                      "许字〔2023〕9号,2023-12-29,\n", encoding="gb18030")
+    wb = Workbook()
+    wb.active.append(["收费票据号", "收费日期", "金额（元）"])
+    wb.active.append(["A1", "2024年6月1日", "12,345.60"])
+    wb.active.append(["A2", "2024-07-01", 100])
+    wb.save(tmp_path / "fees.xlsx")
+    (tmp_path / "bad.csv").write_text("编号,日期\nB1,2024-13-01\nB2,2024-07-01\n,2024-07-02\n", encoding="utf-8")
+    assert run("office", "actions", "fgw", "licensing", str(tmp_path / "lic.csv"), db=db).returncode == 0
+    assert run("office", "actions", "fgw", "行政事业性收费", str(tmp_path / "fees.xlsx"), db=db).returncode == 0
+    r = run("office", "actions", "fgw", "penalty", str(tmp_path / "bad.csv"), db=db)
+    assert r.returncode == 2 and "第2行日期“2024-13-01”无法识别" in r.stderr and "第4行缺少编号" in r.stderr
+    r = run("office", "actions", "fgw", "licensing", str(tmp_path / "lic.csv"), db=db)
+    assert r.returncode == 2 and "已导入" in r.stderr  # the same numbers twice
+    cells = json.loads(run("office", "report", "fgw", "2024", db=db).stdout)["cells"]
+    assert cells["proactive.licensing.decisions"] == 2 and cells["proactive.penalty.decisions"] == 0
+    assert cells["proactive.fees.amount"] == 1.2446

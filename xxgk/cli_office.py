@@ -324,19 +324,9 @@ def actions(
     db: Db = None, user: User = None,
 ) -> None:
     """导入行政许可、处罚、强制决定或收费台账（用于第二部分）/ import a licensing/penalty/coercion/fee ledger."""
-    from xxgk.office.ledger import read_table
+    from xxgk.office.ledger import read_actions
 
-    rows = []
-    for n, rec in read_table(path):
-        vals = list(rec.values())
-        if len(vals) < 2 or not str(vals[0] or "").strip():
-            raise XxgkError("bad-ledger", f"第{n}行：需要编号和日期", f"row {n}: needs a number and a date")
-        try:
-            amount = Decimal(str(vals[2]).replace(",", "")) if len(vals) > 2 and vals[2] not in (None, "") else None
-        except InvalidOperation:
-            raise XxgkError("bad-ledger", f"第{n}行：金额“{vals[2]}”无法识别", f"row {n}: bad amount {vals[2]!r}") from None
-        on = vals[1] if isinstance(vals[1], dt.date) else parse_date(str(vals[1]), f"第{n}行日期")
-        rows.append((str(vals[0]).strip(), on if not isinstance(on, dt.datetime) else on.date(), amount))
+    rows = read_actions(path)
     with opened(db, user) as o:
         count = o.add_actions(agency, kind, rows)
     out.print(f"已导入 {count} 条 / imported {count}")

@@ -9,7 +9,7 @@ row twice:
    (the outcome in the template of the decision's year), required fields, field lengths, tracking
    numbers repeated in the file, a decision before receipt.
 2. Against the database (:func:`import_ledger`): each row that passed is registered by the
-   service's own code (``Office._add_request``) in a transaction of its own that is always rolled
+   service's own code (``Office.check_requests``) in a transaction of its own that is always rolled
    back. So a row is refused for exactly the reasons the service would refuse it (a tracking
    number already in the database, a date after today, a year the working-day calendar does not
    know, an outcome the request's history does not allow), with no second copy of those rules here.
@@ -30,6 +30,7 @@ import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -461,6 +462,110 @@ def _read_xlsx(path: Path, mapping: dict[str, str] | None, sheet: str | None) ->
         wb.close()
 
 
+# ---------------------------------------------------------------- administrative ledgers
+
+# a header names the field when it contains one of these words (编号, 决定文号, 收费票据号 …)
+ACTION_HEADERS = {
+    "ref": ("编号", "文号", "案号", "票据号", "流水号", "ref"),
+    "on": ("日期", "时间", "date"),
+    "amount": ("金额", "amount"),
+}
+
+
+def read_actions(path: Path) -> list[tuple[str, dt.date, Decimal | None]]:
+    """An administrative ledger (licensing, penalty, coercion decisions, or fee income): its number,
+    date and (for fees) amount in 元, from CSV or XLSX with the same safety checks as request ledgers.
+    Every bad row is listed; none is taken unless all are good."""
+    path = Path(path)
+    records = _raw_records(path)
+    cols: dict[str, int] = {}
+    out: list[tuple[str, dt.date, Decimal | None]] = []
+    bad: list[tuple[str, str]] = []
+    for n, row in records:
+        cells = list(row)
+        if all(_text(c) is None for c in cells):
+            continue
+        if not cols:
+            names = [_norm_header(_text(c) or "") for c in cells]
+            found: dict[str, int] = {}
+            for fld, options in ACTION_HEADERS.items():
+                idx = next((i for i, h in enumerate(names) if any(_norm_header(x) in h for x in options)), None)
+                if idx is not None:
+                    found[fld] = idx
+            if "ref" in found and "on" in found:
+                cols = found
+                continue  # the header row
+            cols = {"ref": 0, "on": 1, "amount": 2}  # no header: number, date[, amount] by position
+
+        def get(fld: str, cells: list[Any] = cells, cols: dict[str, int] = cols) -> Any:
+            i = cols.get(fld)
+            return cells[i] if i is not None and i < len(cells) else None
+
+        ref, on, amount = _text(get("ref")), parse_date(get("on")), get("amount")
+        if ref is None:
+            bad.append((f"第{n}行缺少编号", f"row {n}: no number"))
+            continue
+        if on is None:
+            raw = _text(get("on")) or ""
+            bad.append((f"第{n}行日期“{raw}”无法识别", f"row {n}: date {raw!r} is not a date"))
+            continue
+        value: Decimal | None = None
+        if _text(amount) is not None:
+            try:
+                value = Decimal(str(amount).replace(",", "").replace("，", "").strip())
+            except InvalidOperation:
+                bad.append((f"第{n}行金额“{amount}”无法识别", f"row {n}: amount {amount!r} is not a number"))
+                continue
+        out.append((ref, on, value))
+    if bad:
+        raise XxgkError("bad-ledger", f"{path.name}：{len(bad)} 行有误，未导入：{'；'.join(z for z, _ in bad[:5])}"
+                        + ("……" if len(bad) > 5 else ""),
+                        f"{path.name}: {len(bad)} bad rows, nothing imported ({'; '.join(e for _, e in bad[:5])})")
+    return out
+
+
+def _raw_records(path: Path) -> list[tuple[int, Sequence[Any]]]:
+    """The rows of a CSV file or of an XLSX file's first sheet (Excel row numbers)."""
+    name = path.name
+    try:
+        size = path.stat().st_size
+    except OSError as e:
+        raise XxgkError("not-found", f"无法读取台账文件：{path}（{type(e).__name__}）",
+                        f"cannot read the ledger file: {path} ({type(e).__name__})") from None
+    if size > MAX_BYTES or size == 0:
+        raise XxgkError("not-ledger", f"台账文件为空或超过 20 MB：{name}", f"the ledger file is empty or over 20 MB: {name}")
+    data = path.read_bytes()
+    if data.startswith(b"PK\x03\x04"):
+        from openpyxl import load_workbook
+
+        try:
+            with zipfile.ZipFile(path) as z:
+                if sum(i.file_size for i in z.infolist()) > MAX_UNZIPPED:
+                    raise XxgkError("too-large", f"台账文件解压后超过 200 MB：{name}",
+                                    f"the ledger file unpacks to over 200 MB: {name}")
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except XxgkError:
+            raise
+        except Exception as e:  # openpyxl raises many kinds on a zip that is not a workbook
+            raise _not_ledger(name, f"无法作为 XLSX 打开：{type(e).__name__}",
+                              f"cannot open it as XLSX: {type(e).__name__}") from None
+        try:
+            return list(enumerate(wb.worksheets[0].iter_rows(values_only=True), 1))[:MAX_ROWS + 1]
+        finally:
+            wb.close()
+    from xxgk.readers.text import decode_text
+
+    try:
+        text, _ = decode_text(data, name)
+        first = text.split("\n", 1)[0]
+        delimiter = "\t" if first.count("\t") > first.count(",") else ","
+        return list(enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1))[:MAX_ROWS + 1]
+    except XxgkError as e:
+        raise _not_ledger(name, e.message, e.message_en) from None
+    except csv.Error as e:
+        raise _not_ledger(name, f"CSV 格式错误：{e}", f"bad CSV: {e}") from None
+
+
 # ---------------------------------------------------------------- import
 
 
@@ -503,37 +608,14 @@ def import_ledger(office: Office, agency: str, path: Path, *, mapping: dict[str,
 
 
 def _check_row(office: Office, agency: str, data: dict[str, Any], today: dt.date) -> tuple[str, str] | None:
-    """Why the service would refuse this row, found by running its code in a rolled-back transaction."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from xxgk.office.service import RequestIn, _validated
-
-    try:
-        req = _validated(RequestIn, data)
-        with office._sessions() as s:
-            try:
-                office._add_request(s, office._agency(s, agency), req, today)
-            finally:
-                s.rollback()
-    except XxgkError as e:
-        return e.message, e.message_en
-    except SQLAlchemyError as e:
-        first = (str(e.orig) if getattr(e, "orig", None) else str(e)).strip().splitlines()[0]
-        return f"数据库拒绝此行：{first}", f"the database refused the row: {first}"
-    return None
+    """Why the service would refuse this row (its own checks, run in a rolled-back transaction)."""
+    e = office.check_requests(agency, [data], today=today)[0]
+    return None if e is None else (e.message, e.message_en)
 
 
 def _rehearse(office: Office, agency: str, items: list[dict[str, Any]], today: dt.date) -> list[RequestView]:
     """``Office.add_requests`` in a transaction that is rolled back: what an import would write."""
-    from xxgk.office.service import RequestIn, _validated
-
-    reqs = [_validated(RequestIn, d) for d in items]
-    with office._sessions() as s:
-        try:
-            a = office._agency(s, agency)
-            return [office._add_request(s, a, req, today) for req in reqs]
-        finally:
-            s.rollback()
+    return office.add_requests(agency, items, today=today, dry_run=True)  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------- export

@@ -283,13 +283,41 @@ class Office:
         return self.add_requests(agency, [request], today=today)[0]
 
     def add_requests(self, agency: str, requests: list[RequestIn | dict[str, Any]], *,
-                     today: dt.date | None = None) -> list[RequestView]:
-        """Register several requests in one transaction: all of them, or (on the first error) none."""
+                     today: dt.date | None = None, dry_run: bool = False) -> list[RequestView]:
+        """Register several requests in one transaction: all of them, or (on the first error) none.
+
+        ``dry_run``: do everything, return what would be registered, and roll back.
+        """
         today = today or dt.date.today()
         items = [r if isinstance(r, RequestIn) else _validated(RequestIn, r) for r in requests]
+        if dry_run:
+            with self._sessions() as s:
+                try:
+                    a = self._agency(s, agency)
+                    return [self._add_request(s, a, req, today) for req in items]
+                finally:
+                    s.rollback()
         with self.session() as s:
             a = self._agency(s, agency)
             return [self._add_request(s, a, req, today) for req in items]
+
+    def check_requests(self, agency: str, requests: list[RequestIn | dict[str, Any]], *,
+                       today: dt.date | None = None) -> list[XxgkError | None]:
+        """Why each request, on its own, would be refused (None: it would be taken). Writes nothing."""
+        from sqlalchemy.exc import SQLAlchemyError
+
+        today = today or dt.date.today()
+        out: list[XxgkError | None] = []
+        for data in requests:
+            try:
+                self.add_requests(agency, [data], today=today, dry_run=True)
+                out.append(None)
+            except XxgkError as e:
+                out.append(e)
+            except SQLAlchemyError as e:
+                first = (str(e.orig) if getattr(e, "orig", None) else str(e)).strip().splitlines()[0]
+                out.append(XxgkError("database", f"数据库拒绝此行：{first}", f"the database refused the row: {first}"))
+        return out
 
     def _add_request(self, s: Session, a: Agency, req: RequestIn, today: dt.date) -> RequestView:
         if req.received_on > today:

@@ -144,3 +144,16 @@ def test_administrative_ledgers(tmp_path: Path):
     cells = json.loads(run("office", "report", "fgw", "2024", db=db).stdout)["cells"]
     assert cells["proactive.licensing.decisions"] == 2 and cells["proactive.penalty.decisions"] == 0
     assert cells["proactive.fees.amount"] == 1.2446
+
+
+def test_fee_notice_pause_is_configurable(tmp_path: Path):
+    db = f"sqlite:///{tmp_path / 'o.db'}"
+    run("office", "agency-add", "fgw", "某局", db=db)
+    run("office", "add", "fgw", "--applicant", "a", "--received", "2024-09-27", "--description", "x",
+        "--today", "2025-01-01", db=db)
+    r = run("office", "--fee-notice-runs", "event", "fgw", "2024-0001", "fee_notice_sent", "2024-10-08",
+            "--method", "per_page", "--pages", "40", "--today", "2025-01-01", "-f", "json", db=db)
+    v = json.loads(r.stdout)
+    assert v["fee_amount"] == 100 and v["status"] == "open" and v["due_on"] == "2024-10-30"
+    r = run("office", "show", "fgw", "2024-0001", "-f", "json", db=db)  # the default: the clock waits
+    assert json.loads(r.stdout)["clock"]["status"] == "waiting_fee"

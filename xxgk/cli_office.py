@@ -39,6 +39,19 @@ DateArg = Annotated[str, typer.Argument(help="日期 YYYY-MM-DD / date", show_de
 Today = Annotated[str | None, typer.Option("--today", help="以该日为今天（默认系统日期）/ treat this date as today")]
 
 
+SETTINGS: dict[str, Any] = {"fee_notice_pauses": True}
+
+
+@office_app.callback()
+def _options(
+    fee_notice_pauses: Annotated[bool, typer.Option(
+        "--fee-notice-pauses/--fee-notice-runs", envvar="XXGK_FEE_NOTICE_PAUSES",
+        help="收费通知至缴费期间是否暂停答复期限（通行做法，未经确认；同一数据库应始终一致）/ whether the reply "
+        "clock stops while a fee notice is unpaid (UNCONFIRMED practice; keep it the same for a database)")] = True,
+) -> None:
+    SETTINGS["fee_notice_pauses"] = fee_notice_pauses
+
+
 class Fmt(StrEnum):
     text = "text"
     json = "json"
@@ -62,7 +75,8 @@ def opened(db: str | None, user: str | None = None, create: bool = False) -> Ite
 
     from xxgk.office.service import Office
 
-    office = Office.open(db, actor=user or getpass.getuser(), create=create)
+    office = Office.open(db, actor=user or getpass.getuser(), create=create,
+                         rules=clk.Rules(fee_notice_pauses=SETTINGS["fee_notice_pauses"]))
     try:
         yield office
     except SQLAlchemyError as e:

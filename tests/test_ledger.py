@@ -238,12 +238,12 @@ def test_a_database_failure_leaves_nothing_half_written(office, agency, tmp_path
     real = service.Office._add_request
     calls = {"n": 0}
 
-    def failing(self, s, a, req, today):  # type: ignore[no-untyped-def]
+    def failing(self, s, a, req, today, *rest):  # type: ignore[no-untyped-def]
         if req.tracking_no == "2024-0004":
             calls["n"] += 1
             if calls["n"] == 2:  # the check passes; the write of the 4th row fails
                 raise RuntimeError("disk full")
-        return real(self, s, a, req, today)
+        return real(self, s, a, req, today, *rest)
 
     monkeypatch.setattr(service.Office, "_add_request", failing)
     with pytest.raises(RuntimeError, match="disk full"):

@@ -294,12 +294,14 @@ class Office:
             with self._sessions() as s:
                 try:
                     a = self._agency(s, agency)
-                    return [self._add_request(s, a, req, today) for req in items]
+                    counters: dict[int, int] = {}
+                    return [self._add_request(s, a, req, today, counters) for req in items]
                 finally:
                     s.rollback()
         with self.session() as s:
             a = self._agency(s, agency)
-            return [self._add_request(s, a, req, today) for req in items]
+            counters = {}
+            return [self._add_request(s, a, req, today, counters) for req in items]
 
     def check_requests(self, agency: str, requests: list[RequestIn | dict[str, Any]], *,
                        today: dt.date | None = None) -> list[XxgkError | None]:
@@ -319,7 +321,8 @@ class Office:
                 out.append(XxgkError("database", f"数据库拒绝此行：{first}", f"the database refused the row: {first}"))
         return out
 
-    def _add_request(self, s: Session, a: Agency, req: RequestIn, today: dt.date) -> RequestView:
+    def _add_request(self, s: Session, a: Agency, req: RequestIn, today: dt.date,
+                     counters: dict[int, int] | None = None) -> RequestView:
         if req.received_on > today:
             raise XxgkError("bad-date", f"收到日期 {req.received_on} 晚于今天（{today}）",
                             f"received on {req.received_on}, which is after today ({today})")
@@ -336,7 +339,7 @@ class Office:
                             f"decided on {req.decided_on}, which is after today ({today})")
         cal = self._calendar(s, a.id)
         year = req.received_on.year
-        tracking = (req.tracking_no or "").strip() or self._next_tracking(s, a.id, year)
+        tracking = (req.tracking_no or "").strip() or self._next_tracking(s, a.id, year, counters)
         if s.scalar(select(Request.id).where(Request.agency_id == a.id, Request.tracking_no == tracking)):
             raise XxgkError("duplicate-tracking", f"申请编号已存在：{tracking}",
                             f"tracking number already exists: {tracking}")
@@ -369,14 +372,19 @@ class Office:
         self._audit(s, a.id, "request", r.id, "received", None, snapshot(r))
         return _view(r)
 
-    def _next_tracking(self, s: Session, agency_id: int, year: int) -> str:
-        n = s.scalar(select(func.count()).select_from(Request).where(
-            Request.agency_id == agency_id, Request.year == year)) or 0
+    def _next_tracking(self, s: Session, agency_id: int, year: int, counters: dict[int, int] | None = None) -> str:
+        """``YEAR-NNNN``, the next free number of the agency's year (counted once per batch)."""
+        counters = {} if counters is None else counters
+        n = counters.get(year)
+        if n is None:
+            n = s.scalar(select(func.count()).select_from(Request).where(
+                Request.agency_id == agency_id, Request.year == year)) or 0
         while True:
             n += 1
             tracking = f"{year}-{n:04d}"
             if not s.scalar(select(Request.id).where(Request.agency_id == agency_id,
                                                      Request.tracking_no == tracking)):
+                counters[year] = n
                 return tracking
 
     def record(self, agency: str, tracking_no: str, kind: str | clk.EventKind, on: dt.date, *,

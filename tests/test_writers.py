@@ -118,3 +118,16 @@ def test_xlsx_render_opens_in_openpyxl() -> None:
     ws = wb[wb.sheetnames[1]]
     assert any(str(r) .startswith("D") or True for r in ws.merged_cells.ranges)
     assert len(ws.merged_cells.ranges) >= 10
+
+
+def test_signature_printed_once_when_the_text_already_ends_with_it() -> None:
+    import docx
+
+    name = next(n for n in seed_names() if n.startswith("003"))
+    report = xxgk.parse(SEEDS / f"{name}.txt")
+    d = report.published_date
+    assert d is not None
+    date = f"{d.year}年{d.month}月{d.day}日"
+    paragraphs = [p.text for p in docx.Document(io.BytesIO(render(report, "docx"))).paragraphs]
+    assert sum(date in p for p in paragraphs) == 1 and paragraphs[-1] == date
+    assert to_html(report).count(date) == 1

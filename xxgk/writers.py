@@ -12,6 +12,7 @@ import html
 import io
 import re
 from dataclasses import replace
+from typing import Any
 
 from xxgk.checks import run as check
 from xxgk.errors import XxgkError
@@ -166,6 +167,20 @@ def _grid_html(grid: Grid, caption: str) -> str:
     return "".join(out)
 
 
+def _signed(report: Report) -> tuple[list[Any], list[str]]:
+    """The sections and the signature (落款): the publication date, after the agency's name when the
+    last part's text already ends with them (as reports' text often does), printed once."""
+    parts = sections(report)
+    d = report.published_date
+    sig = [f"{d.year}年{d.month}月{d.day}日"] if d else []
+    last = parts[-1].paragraphs if parts else []
+    if sig and last and last[-1] == sig[0]:
+        n = 2 if len(last) > 1 and report.agency and last[-2] == report.agency else 1
+        sig = last[-n:]
+        parts[-1] = replace(parts[-1], paragraphs=last[:-n] or ["无。"])
+    return parts, sig
+
+
 def to_html(report: Report) -> str:
     head = html.escape(title(report))
     # A title too long for a line breaks before 政府信息公开…, on screen also after the agency's
@@ -177,16 +192,7 @@ def to_html(report: Report) -> str:
         rest = title(report).removeprefix(report.agency + year)
         h1 = f'<span class="agency">{html.escape(report.agency)}</span>{year}<span>{html.escape(rest)}</span>'
     body = [f"<h1>{h1}</h1>"]
-    parts = sections(report)
-    # The signature (落款): the publication date, after the agency's name when the last part's
-    # text already ends with them (as reports' text often does), printed once, right-aligned.
-    d = report.published_date
-    sig = [f"{d.year}年{d.month}月{d.day}日"] if d else []
-    last = parts[-1].paragraphs if parts else []
-    if sig and last and last[-1] == sig[0]:
-        n = 2 if len(last) > 1 and report.agency and last[-2] == report.agency else 1
-        sig = last[-n:]
-        parts[-1] = replace(parts[-1], paragraphs=last[:-n] or ["无。"])
+    parts, sig = _signed(report)
     for k, sec in enumerate(parts, 1):
         body.append(f'<section aria-labelledby="part{k}"><h2 id="part{k}">{html.escape(sec.title)}</h2>')
         body += [_para_html(p) for p in sec.paragraphs]
@@ -240,7 +246,8 @@ def to_docx(report: Report) -> bytes:
     p = d.add_paragraph()
     p.alignment = WD_ALIGN_PARAGRAPH.CENTER
     font(p.add_run(title(report)), "方正小标宋简体", "Noto Serif CJK SC", 22)
-    for s in sections(report):
+    parts, sig = _signed(report)
+    for s in parts:
         h = d.add_paragraph()
         font(h.add_run(s.title), "黑体", "Noto Sans CJK SC", 16)
         for text in s.paragraphs:
@@ -250,11 +257,10 @@ def to_docx(report: Report) -> bytes:
         if s.grid is not None:
             _docx_table(d, s.grid, font)
             d.add_paragraph()
-    if report.published_date:
-        dt = report.published_date
+    for line in sig:
         end = d.add_paragraph()
         end.alignment = WD_ALIGN_PARAGRAPH.RIGHT
-        font(end.add_run(f"{dt.year}年{dt.month}月{dt.day}日"), "仿宋_GB2312", "Noto Serif CJK SC", 16)
+        font(end.add_run(line), "仿宋_GB2312", "Noto Serif CJK SC", 16)
     for t in d.tables:
         t.alignment = WD_TABLE_ALIGNMENT.CENTER
     buf = io.BytesIO()

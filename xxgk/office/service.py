@@ -178,7 +178,10 @@ class Office:
         """Open (and by default create or upgrade) the database at ``url``."""
         url = database_url(url)
         try:
-            engine = create_engine(url)
+            # psycopg's server-side prepared statements get a generic plan made while the tables are
+            # small (lookups by tracking number then ignore their index as the table grows): off.
+            args = {"prepare_threshold": None} if url.startswith("postgresql+psycopg") else {}
+            engine = create_engine(url, connect_args=args)
         except Exception as e:  # bad URL, missing driver
             raise _connect_error(url, e) from None
         if engine.dialect.name == "sqlite":
@@ -339,8 +342,10 @@ class Office:
                             f"decided on {req.decided_on}, which is after today ({today})")
         cal = self._calendar(s, a.id)
         year = req.received_on.year
-        tracking = (req.tracking_no or "").strip() or self._next_tracking(s, a.id, year, counters)
-        if s.scalar(select(Request.id).where(Request.agency_id == a.id, Request.tracking_no == tracking)):
+        tracking = (req.tracking_no or "").strip()
+        if not tracking:
+            tracking = self._next_tracking(s, a.id, year, counters)  # checked free
+        elif s.scalar(select(Request.id).where(Request.agency_id == a.id, Request.tracking_no == tracking)):
             raise XxgkError("duplicate-tracking", f"申请编号已存在：{tracking}",
                             f"tracking number already exists: {tracking}")
         events = [clk.Event(clk.EventKind.received, req.received_on,

@@ -22,7 +22,7 @@ from collections import Counter
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from xxgk.model import CellInfo, PartText, Report
@@ -40,22 +40,29 @@ def computed_cells(t: Template) -> set[str]:
 def request_cells(t: Template, rows: list[tuple[str, dt.date, dt.date | None, str | None]],
                   year: int) -> dict[str, int]:
     """Table 三 from (applicant kind, received, closed, outcome) of the requests — pure."""
-    block = t.table("requests").blocks[0]
-    kinds = [c.key for c in block.columns if c.key != "total"]
-    results = [r.key for r in block.data_rows() if r.result]
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    n: Counter[tuple[str, str]] = Counter()
+    counts: Counter[tuple[str, str, str]] = Counter()
     for kind, received, closed, outcome in rows:
         if received > end or (closed is not None and closed < start):
             continue
-        if received >= start:
-            n["new", kind] += 1
-        else:
-            n["carried_in", kind] += 1
-        if closed is not None and closed <= end:
-            n[_result_row(outcome, results), kind] += 1
-        else:
-            n["carried_out", kind] += 1
+        first = "new" if received >= start else "carried_in"
+        last = (outcome or "") if closed is not None and closed <= end else "carried_out"
+        counts[kind, first, last] += 1
+    return cells_from_counts(t, [(k, f, la, n) for (k, f, la), n in counts.items()])
+
+
+def cells_from_counts(t: Template, counts: list[tuple[str, str, str, int]]) -> dict[str, int]:
+    """Table 三 from counts of (applicant kind, new|carried_in, outcome|carried_out) — pure.
+
+    Each request of the year is in exactly one first bucket and one last bucket, which is why the
+    table balances by construction."""
+    block = t.table("requests").blocks[0]
+    kinds = [c.key for c in block.columns if c.key != "total"]
+    results = [r.key for r in block.data_rows() if r.result]
+    n: Counter[tuple[str, str]] = Counter()
+    for kind, first, last, count in counts:
+        n[first, kind] += count
+        n[last if last == "carried_out" else _result_row(last, results), kind] += count
     cells: dict[str, int] = {}
     for row in block.data_rows():
         for k in kinds:
@@ -67,12 +74,27 @@ def request_cells(t: Template, rows: list[tuple[str, dt.date, dt.date | None, st
     return cells
 
 
+def _bucket_query(year: int):  # type: ignore[no-untyped-def]
+    """SELECT agency, kind, first bucket, last bucket, count(*) for the year: counted by the database."""
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    first = case((Request.received_on >= start, "new"), else_="carried_in")
+    last = case((and_(Request.closed_on.is_not(None), Request.closed_on <= end), Request.outcome),
+                else_="carried_out")
+    return (select(Request.agency_id, Request.applicant_kind, first, last, func.count())
+            .where(Request.received_on <= end, or_(Request.closed_on.is_(None), Request.closed_on >= start))
+            .group_by(Request.agency_id, Request.applicant_kind, first, last))
+
+
 def _result_row(outcome: str | None, results: list[str]) -> str:
     if outcome in results:
         return outcome  # type: ignore[return-value]
     # a decision recorded under the other template (closed in a year of the other format): its group
+    # (2019's single （六）其他处理 is 2021's （六）3 其他; a 2021 sub-row is 2019's （六）)
     group = (outcome or "other").split(".")[0]
-    return next((r for r in results if r == group or r.startswith(group + ".")), results[-1])
+    for candidate in (group, f"{group}.other"):
+        if candidate in results:
+            return candidate
+    return next((r for r in results if r.startswith(group + ".")), results[-1])
 
 
 def appeal_cells(t: Template, rows: list[tuple[str, dt.date, str | None, dt.date | None]], year: int) -> dict[str, int]:
@@ -129,9 +151,7 @@ def proactive_cells(t: Template, documents: list[tuple[str, dt.date, dt.date | N
 def tally(s: Session, agency: Agency, year: int) -> Report:
     t = template_for_year(year)
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    req_rows = s.execute(select(Request.applicant_kind, Request.received_on, Request.closed_on, Request.outcome)
-                         .where(Request.agency_id == agency.id, Request.received_on <= end,
-                                or_(Request.closed_on.is_(None), Request.closed_on >= start))).all()
+    buckets = s.execute(_bucket_query(year).where(Request.agency_id == agency.id)).all()
     appeal_rows = s.execute(select(Appeal.kind, Appeal.filed_on, Appeal.outcome, Appeal.concluded_on)
                             .where(Appeal.agency_id == agency.id)).all()
     documents = s.execute(select(Document.kind, Document.issued_on, Document.repealed_on)
@@ -144,7 +164,7 @@ def tally(s: Session, agency: Agency, year: int) -> Report:
         ReportText.agency_id == agency.id, ReportText.year == year))}
     cells: dict[str, Any] = {}
     cells.update(proactive_cells(t, [tuple(r) for r in documents], [tuple(r) for r in actions], figures, year))
-    cells.update(request_cells(t, [tuple(r) for r in req_rows], year))
+    cells.update(cells_from_counts(t, [(k, f, la, n) for _, k, f, la, n in buckets]))
     cells.update(appeal_cells(t, [tuple(r) for r in appeal_rows], year))
     cells = {cid: cells.get(cid) for cid in t.cell_ids}
     computed = computed_cells(t)
@@ -167,19 +187,13 @@ def tally(s: Session, agency: Agency, year: int) -> Report:
 
 
 def county_tally(s: Session, year: int) -> dict[str, dict[str, int]]:
-    """Table 三 for every agency in the database in one pass (a county's supervisor view)."""
+    """Table 三 for every agency in the database, counted by the database in one query."""
     t = template_for_year(year)
-    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    rows = s.execute(select(Agency.code, Request.applicant_kind, Request.received_on, Request.closed_on,
-                            Request.outcome).join(Agency, Agency.id == Request.agency_id)
-                     .where(Request.received_on <= end, or_(Request.closed_on.is_(None), Request.closed_on >= start))
-                     .order_by(Agency.code)).all()
-    by: dict[str, list[tuple[str, dt.date, dt.date | None, str | None]]] = {}
-    for code, *rest in rows:
-        by.setdefault(code, []).append(tuple(rest))  # type: ignore[arg-type]
-    for code in s.scalars(select(Agency.code)):
-        by.setdefault(code, [])
-    return {code: request_cells(t, r, year) for code, r in sorted(by.items())}
+    codes = dict(s.execute(select(Agency.id, Agency.code)).all())
+    by: dict[int, list[tuple[str, str, str, int]]] = {aid: [] for aid in codes}
+    for aid, kind, first, last, n in s.execute(_bucket_query(year)):
+        by[aid].append((kind, first, last, n))
+    return {codes[aid]: cells_from_counts(t, rows) for aid, rows in sorted(by.items(), key=lambda x: codes[x[0]])}
 
 
 def count_requests(s: Session, agency: Agency) -> int:

@@ -92,9 +92,15 @@ def _views_table(views: list[Any], title: str) -> None:
     table = Table(title=title)
     for col in ("编号", "申请人", "类型", "收到", "状态", "答复期限", "结果"):
         table.add_column(col)
+    from xxgk.office.vocab import applicant_kinds, outcomes
+    from xxgk.template import template_for_year
+
+    kinds = applicant_kinds()
     for v in views:
-        table.add_row(v.tracking_no, v.applicant_name, v.applicant_kind, str(v.received_on),
-                      STATUS_LABELS.get(Status(v.status), v.status), str(v.due_on or "—"), v.outcome or "")
+        outcome = outcomes(template_for_year(v.closed_on.year)).get(v.outcome, v.outcome) if v.closed_on and v.outcome else ""
+        table.add_row(v.tracking_no, v.applicant_name, kinds.get(v.applicant_kind, v.applicant_kind),
+                      str(v.received_on), STATUS_LABELS.get(Status(v.status), v.status), str(v.due_on or "—"),
+                      outcome)
     out.print(table)
 
 

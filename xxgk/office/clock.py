@@ -329,7 +329,7 @@ def replay(events: list[Event], calendar: Calendar, rules: Rules | None = None) 
                 raise
             due, calendar_error = None, e
             steps.append(f"无法计算答复截止日期：{e.message}")
-        if open_consults:
+        if open_consults and closed_on is None:
             status = Status.consulting
             steps.append(f"征求意见尚未答复：暂按答复期满日 {_d(consultation_due)} 计算暂停"  # type: ignore[arg-type]
                          "（第三方或其他机关15个工作日内答复）")

@@ -447,8 +447,9 @@ class Office:
             if prior.status != clk.Status.waiting_fee or prior.payment_due is None or on <= prior.payment_due:
                 raise XxgkError("sequence", "只有缴费期限届满仍未缴费的，才能按逾期未缴费处理",
                                 "only a fee left unpaid after its payment period lapses the request")
-        data = dict(data, outcome=outcome, template=t.id)
-        return data
+        from xxgk.office.vocab import outcomes
+
+        return dict(data, outcome=outcome, outcome_label=outcomes(t)[outcome], template=t.id)
 
     def _fee_data(self, s: Session, r: Request, on: dt.date, data: dict[str, Any]) -> dict[str, Any]:
         from xxgk.office import fees

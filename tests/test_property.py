@@ -34,7 +34,9 @@ _SCALE = float(os.environ.get("XXGK_PROPERTY_SCALE", "1"))
 
 def _settings(n: int) -> settings:
     return settings(
-        max_examples=max(1, int(n * _SCALE)), deadline=None, derandomize=False,
+        # random exploration on a developer's machine; in CI (CI set) the same examples every run,
+        # so that a run does not fail on a defect it happened to find today (add it as an example)
+        max_examples=max(1, int(n * _SCALE)), deadline=None, derandomize=bool(os.environ.get("CI")),
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
 
@@ -145,6 +147,7 @@ def _interior_blank(vals: list) -> bool:
 @given(seed=SEEDS, tid=st.sampled_from(TEMPLATES))
 @example(seed=10, tid="2019")  # 行政许可⇥2008⇥⇥ read as 20, 0, 8
 @example(seed=20, tid="2021")  # 规章⇥⇥⇥2604 read as in_force = 4
+@example(seed=336, tid="2019")  # appeals values on the line below the header: the line break read as a cell
 def test_blank_zeros_everywhere_read_soundly(layout: str, seed: int, tid: str) -> None:
     text, cells, _year_, _ = _make(seed, tid, layout, blank_tables=("proactive", "requests", "appeals"))
     report = _parse(text)
@@ -158,6 +161,9 @@ def test_blank_zeros_everywhere_read_soundly(layout: str, seed: int, tid: str) -
 @_settings(40)
 @given(seed=SEEDS, tid=st.sampled_from(TEMPLATES), layout=st.sampled_from(synth.LAYOUTS),
        blank=st.booleans())
+# all 15 appeals cells run together into 22 digits: more readings than the enumeration's limit,
+# once read as the first ones found; now every cell of the row is ambiguous
+@example(seed=203, tid="2021", layout="tabs", blank=False)
 def test_damaged_report_reads_soundly(seed: int, tid: str, layout: str, blank: bool) -> None:
     # Blanks for zeros as in seed 001, the one seed that writes them (labelline); in the tab
     # layouts a damaged blank table trips test_next_row_indent_is_not_a_cell.

@@ -68,6 +68,9 @@ def _build(cleaned: list[tuple[str, str, int, int]]) -> list[Slot]:
     out: list[Slot] = []
     hard = False  # the first value on the label's own line is glued to the label
     last_value = max((i for i, t in enumerate(cleaned) if t[0] != "ws"), default=-1)
+    # a row whose cells are separated by tabs on one line: a line break before its first value
+    # (values printed on the line below a header) is not a cell
+    tab_row = any(k == "ws" and "\t" in s and "\n" not in s for k, s, _, _ in cleaned[1:last_value])
     for i, (kind, s, a, b) in enumerate(cleaned):
         if kind == "ws":
             tabs = s.count("\t")
@@ -82,6 +85,8 @@ def _build(cleaned: list[tuple[str, str, int, int]]) -> list[Slot]:
                 empty = s[: s.index("\n")].count("\t")
             elif tabs:
                 empty = n - 1 if i < last_value else n  # boundaries between cells, or before the row's end
+            elif i == 0 and tab_row:
+                empty = 0
             else:
                 empty = n if i == 0 else n - 1  # the label's line is a cell of its own
             out.extend(Slot("blank", "", a, a) for _ in range(empty))

@@ -77,10 +77,12 @@ class PrintedRow:
     label: str = ""
     candidates: list[RowCandidate] = field(default_factory=list)
     chosen: RowCandidate | None = None
+    truncated: bool = False  # too many readings to enumerate: its cells are never taken as read
 
 
 def _enumerate(
-    slots: Sequence[Slot], cols: Sequence[ColumnSpec], blank_style: bool, budget: int
+    slots: Sequence[Slot], cols: Sequence[ColumnSpec], blank_style: bool, budget: int,
+    stats: dict[str, bool] | None = None,
 ) -> Iterator[RowCandidate]:
     n_slots, n_cols = len(slots), len(cols)
     nums = [i for i, s in enumerate(slots) if s.is_num]
@@ -122,7 +124,11 @@ def _enumerate(
 
     def rec(i: int, j: int, edits: int) -> Iterator[RowCandidate]:
         nonlocal count
-        if count >= MAX_ROW_CANDIDATES or edits > budget:
+        if count >= MAX_ROW_CANDIDATES:
+            if stats is not None:
+                stats["truncated"] = True
+            return
+        if edits > budget:
             return
         left = n_cols - j
         if edits + max(0, left - cap[i]) + max(0, nums_left[i] - left) > budget:
@@ -207,7 +213,7 @@ def _signed_or_decimal_splits(text: str, k: int) -> list[list[str]]:
 
 def _enumerate_cached(
     slots: Sequence[Slot], cols: Sequence[ColumnSpec], blank_style: bool, budget: int
-) -> list[RowCandidate]:
+) -> tuple[list[RowCandidate], bool]:
     """``_enumerate`` memoised on the row's shape: tables repeat the same rows ("0 0 0 0 0 0")
     many times, and reports repeat each other's."""
     shape = (
@@ -215,16 +221,19 @@ def _enumerate_cached(
         tuple((c.signed, c.decimal) for c in cols),
         blank_style, budget,
     )
-    found = _ENUM_CACHE.get(shape)
-    if found is None:
-        found = [(c.values, c.placements, c.edits) for c in _enumerate(slots, cols, blank_style, budget)]
+    hit = _ENUM_CACHE.get(shape)
+    if hit is None:
+        stats: dict[str, bool] = {}
+        found = [(c.values, c.placements, c.edits) for c in _enumerate(slots, cols, blank_style, budget, stats)]
         if len(_ENUM_CACHE) > 20000:
             _ENUM_CACHE.clear()
-        _ENUM_CACHE[shape] = found
-    return [RowCandidate(v, p, e) for v, p, e in found]
+        hit = _ENUM_CACHE[shape] = (found, bool(stats.get("truncated")))
+    found, truncated = hit
+    return [RowCandidate(v, p, e) for v, p, e in found], truncated
 
 
-_ENUM_CACHE: dict[tuple[object, ...], list[tuple[tuple[Value, ...], tuple[Placement, ...], int]]] = {}
+_ENUM_CACHE: dict[tuple[object, ...],
+                  tuple[list[tuple[tuple[Value, ...], tuple[Placement, ...], int]], bool]] = {}
 
 
 def evaluate(
@@ -309,7 +318,9 @@ def row_candidates(
         if stop_level is not None and budget > stop_level:
             break
         level_new: list[RowCandidate] = []
-        for cand in _enumerate_cached(row.slots, row.columns, blank_style, budget):
+        enumerated, truncated = _enumerate_cached(row.slots, row.columns, blank_style, budget)
+        row.truncated = row.truncated or truncated
+        for cand in enumerated:
             vals: dict[str, Value] = dict(zip(ids, cand.values, strict=True))
             cand.violations = evaluate(vals, local, signed)
             # What a layout loses is mostly empty or zero cells: a lost cell that must hold a
@@ -433,7 +444,7 @@ def solve_table(
                     v = vals[cid]
                     if not any(_same(v, s) for s in seen_vals):
                         seen_vals.append(v)
-            if too_many:
+            if too_many or r.truncated:
                 for cand in options[ri]:
                     v = cand.values[ci]
                     if not any(_same(v, s) for s in seen_vals):
@@ -442,6 +453,8 @@ def solve_table(
             r.chosen = chosen
             place = chosen.placements[ci]
             slot = r.slots[place.slot] if place.slot is not None else None
+            if r.truncated and not any(v is UNKNOWN for v in seen_vals):
+                seen_vals.append(UNKNOWN)  # readings beyond the enumeration's limit: never taken as read
             if len(seen_vals) > 1 or seen_vals[0] is UNKNOWN:
                 cands = sorted(
                     (v for v in seen_vals if v is not UNKNOWN),

@@ -60,3 +60,19 @@ def test_variant_reads_like_the_original(name: str, variant: str) -> None:
     if variant != "one-line" or not blank_style:
         assert set(report.ambiguous) == set(truth.get("ambiguous", {}))
     assert report.agency == truth["agency"]
+
+
+def test_title_wrapped_after_the_agency() -> None:
+    """PDFs and narrow pages wrap a long title after the agency's name."""
+    import xxgk
+
+    path = sorted(SEEDS.glob("*.txt"))[0]
+    whole = xxgk.parse(path)
+    assert whole.agency and whole.title and whole.title.startswith(whole.agency)
+    text = path.read_text("utf-8").replace(whole.title, whole.agency + "\n" + whole.title[len(whole.agency):], 1)
+    wrapped = xxgk.parse_bytes(text.encode())
+    assert (wrapped.agency, wrapped.title, wrapped.agency_source) == (whole.agency, whole.title, "title")
+    # a navigation line above a title with no agency is not taken for one
+    nav = "首页 > 政务公开 > 年度报告\n2021年政府信息公开工作年度报告\n"
+    text = path.read_text("utf-8").replace(whole.title, nav, 1)
+    assert xxgk.parse_bytes(text.encode()).agency != "首页 > 政务公开 > 年度报告"

@@ -24,6 +24,7 @@ _TITLE = re.compile(
 _GENERIC_AGENCY = re.compile(
     r"^(?:本|我)?(?:[区县市州旗镇乡]|街道)?(?:人民)?政府(?:办公室|办公厅|办)?$|^(?:本|我)(?:单位|机关|局|办|委)$"
 )
+_NOT_TITLE_LINE = re.compile(r"[\d。，,:;；：>|]|\s")
 _NOT_AGENCY = re.compile(r"(?:报告|公开|首页|专栏|位置|栏目|目录)$")
 _ORG_SUFFIX = re.compile(
     r"(?:人民政府|办公室|办公厅|局|委员会|委|街道办事处|办事处|中心|厅|院|署|政府|镇|乡|街道|公司)$"
@@ -79,7 +80,16 @@ def find_title(text: str, limit: int) -> tuple[Found | None, int | None, str | N
     if not m:
         return None, None, None
     agency = m.group("agency").strip(" \t\r\n*#:：")
-    return Found(m.group(0).strip(), m.start(), m.end()), int(m.group("year")), agency or None
+    title = Found(m.group(0).strip(), m.start(), m.end())
+    if not agency:
+        # a long title wrapped after the agency's name (PDFs, narrow pages): the line just above
+        prev_end = text.rfind("\n", 0, m.start())
+        prev_start = text.rfind("\n", 0, prev_end) + 1 if prev_end > 0 else -1
+        prev = text[prev_start:prev_end].strip() if prev_end > 0 else ""
+        if 2 <= len(prev) <= 40 and _ORG_SUFFIX.search(prev) and not _NOT_TITLE_LINE.search(prev):
+            agency = prev
+            title = Found(prev + title.value, text.index(prev, prev_start), m.end())
+    return title, int(m.group("year")), agency or None
 
 
 def clean_agency(name: str | None) -> str | None:

@@ -159,3 +159,31 @@ def test_override_file_errors_are_clear(tmp_path):
         Overrides.load(bad)
     with pytest.raises(XxgkError, match="not found"):
         Overrides.load(tmp_path / "missing.toml")
+
+
+def test_unpaid_fee_lapse_is_on_time():
+    # notice 8 Oct, payment due 4 Nov; closing for the unpaid fee on 5 Nov: the clock stood still
+    # from the notice to the decision, so the reply is not late
+    clock = replay(_events(Event(EventKind.fee_notice_sent, D(2024, 10, 8)),
+                           Event(EventKind.decided, D(2024, 11, 5), {"outcome": "other.overdue_fee"})), CAL)
+    assert clock.on_time is True and clock.due > D(2024, 11, 5)
+
+
+def test_late_consultation_answer_pauses_only_fifteen_working_days():
+    # sent 8 Oct, answered 15 Nov: the pause ends on 28 Oct (15 working days), as if unanswered
+    clock = deadline(D(2024, 9, 27), CAL, consultations=[(D(2024, 10, 8), D(2024, 11, 15))])
+    assert clock.due == D(2024, 11, 20)
+    assert "超出部分不暂停" in clock.explain()
+
+
+def test_correction_period_and_its_lapse():
+    asked = Event(EventKind.correction_requested, D(2024, 10, 8), {"reply_by": "2024-10-22"})
+    with pytest.raises(XxgkError) as e:
+        replay(_events(asked, Event(EventKind.decided, D(2024, 10, 21), {"outcome": "other.overdue_correction"})), CAL)
+    assert "2024-10-22" in e.value.message
+    assert replay(_events(asked, Event(EventKind.decided, D(2024, 10, 23), {"outcome": "other.overdue_correction"})),
+                  CAL).status == Status.closed
+    for bad in ("garbage", "2024-10-01"):
+        with pytest.raises(XxgkError) as e:
+            replay(_events(Event(EventKind.correction_requested, D(2024, 10, 8), {"reply_by": bad})), CAL)
+        assert e.value.code == "bad-date"

@@ -117,6 +117,13 @@ def test_wrong_template_year_outcome(o: Office):
     assert o.decide("fgw", t, D(2020, 6, 10), "other", today=TODAY).outcome == "other"
 
 
+def test_no_fee_before_the_fee_rules(o: Office):
+    t = o.add_request("fgw", req(received="2020-03-02"), today=TODAY).tracking_no
+    with pytest.raises(XxgkError) as e:
+        o.record("fgw", t, "fee_notice_sent", D(2020, 3, 4), method="per_page", pages=100, today=TODAY)
+    assert "2021-01-01" in e.value.message
+
+
 def test_fee_notice_and_unpaid_fee(o: Office):
     t = o.add_request("fgw", req(), today=TODAY).tracking_no
     with pytest.raises(XxgkError) as e:
@@ -176,6 +183,8 @@ def test_unknown_calendar_year_then_override(o: Office):
                  today=D(2026, 12, 31))
     o.set_calendar(Overrides.from_dict({"years": {"2027": {"source": "示例通知", "holidays": ["2027-01-01"]}}}))
     assert o.clock("fgw", t.tracking_no).due == D(2027, 1, 8)
+    assert o.get("fgw", t.tracking_no).due_on == D(2027, 1, 8)  # the stored projection follows
+    assert o.audit("fgw", t.tracking_no)[-1].action == "recomputed"
 
 
 def test_registers_and_proactive_table(o: Office):

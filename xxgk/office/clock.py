@@ -176,6 +176,7 @@ def replay(events: list[Event], calendar: Calendar, rules: Rules | None = None) 
     extension = 0
     extended = False
     correction: dt.date | None = None  # asked, not yet received
+    correction_reply_by: dt.date | None = None
     corrected = False
     consults: list[list[Any]] = []  # [sent, answered|None, party, index in pauses]
     fee: list[Any] | None = None  # [sent, paid|None]
@@ -217,6 +218,16 @@ def replay(events: list[Event], calendar: Calendar, rules: Rules | None = None) 
                              f"of receipt (by {_d(correction_due)}); {_d(on)} is late")
             correction = on
             reply_by = ev.data.get("reply_by")
+            if reply_by is not None:
+                try:
+                    reply_by = dt.date.fromisoformat(str(reply_by))
+                except ValueError:
+                    raise refuse("bad-date", f"补正期限“{reply_by}”不是有效日期（YYYY-MM-DD）",
+                                 f"correction deadline {reply_by!r} is not a date (YYYY-MM-DD)") from None
+                if reply_by <= on:
+                    raise refuse("bad-date", f"补正期限 {reply_by} 应晚于告知补正日期 {_d(on)}",
+                                 f"the correction deadline {reply_by} must be after the request for it ({_d(on)})")
+            correction_reply_by = reply_by
             steps.append(f"告知补正：{_d(on)}（期限 {_d(correction_due)} 内）；答复期限暂停，等待申请人补正"
                          + (f"，补正期限 {reply_by}" if reply_by else ""))
         elif k == EventKind.correction_received:
@@ -245,9 +256,12 @@ def replay(events: list[Event], calendar: Calendar, rules: Rules | None = None) 
                 raise refuse("sequence", "没有未答复的征求意见", "no consultation is outstanding")
             match[1] = on
             i = match[3]
-            pauses[i] = (pauses[i][0], on, pauses[i][2])
-            steps.append(f"收到征求意见答复：{_d(on)}（暂停 {_d(pauses[i][0])} 至 {_d(on)}，"
-                         f"其中工作日 {calendar.working_days_between(match[0], on)} 天不计）")
+            # the pause ends with the answer, or with the party's 15 working days (第三十二条)
+            end = min(on, pauses[i][1])
+            pauses[i] = (pauses[i][0], end, pauses[i][2])
+            steps.append(f"收到征求意见答复：{_d(on)}（暂停 {_d(pauses[i][0])} 至 {_d(end)}，"
+                         f"其中工作日 {calendar.working_days_between(match[0], end)} 天不计"
+                         + ("；答复晚于15个工作日的答复期，超出部分不暂停" if on > end else "") + "）")
         elif k == EventKind.extension_approved:
             if extended:
                 raise refuse("sequence", "答复期限只能延长一次（条例第三十三条）",
@@ -292,6 +306,12 @@ def replay(events: list[Event], calendar: Calendar, rules: Rules | None = None) 
             steps.append(f"缴纳信息处理费：{_d(on)}")
         elif k in (EventKind.decided, EventKind.withdrawn):
             outcome = str(ev.data.get("outcome") or "")
+            if correction is not None and correction_reply_by is not None and outcome in (
+                    "other.overdue_correction", "other") and k == EventKind.decided and on <= correction_reply_by:
+                raise refuse("sequence", f"补正期限 {correction_reply_by} 未满，不能按逾期不补正处理",
+                             f"the correction period runs to {correction_reply_by}: too early to close the request")
+            if fee is not None and fee[1] is None and rules.fee_notice_pauses:
+                pauses.append((fee[0] + dt.timedelta(days=1), on, "等待缴费"))  # unpaid to the end
             closed_on = on
             steps.append(f"{EVENT_LABELS[k]}：{_d(on)}" + (f"（{ev.data.get('outcome_label', outcome)}）"
                                                            if outcome else ""))

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from xxgk.errors import XxgkError
-from xxgk.office.vocab import CHANNELS, applicant_kinds, outcome_for, outcomes, resolve
+from xxgk.office.vocab import CHANNELS, applicant_kinds, outcome_for, outcomes, resolve, resolve_channel
 
 if TYPE_CHECKING:
     from xxgk.office.service import Office, RequestView
@@ -90,14 +90,6 @@ APPLICANT_FIELDS = {"applicant_name": "name", "id_type": "id_type", "id_number":
                     "phone": "phone", "email": "email", "address": "address"}
 
 # what officers write in the 申请方式 column, beyond our keys and labels
-CHANNEL_WORDS: dict[str, tuple[str, ...]] = {
-    "in_person": ("当面", "现场"),
-    "registered_post": ("挂号信", "挂号信函", "挂号", "邮寄", "快递", "EMS"),
-    "ordinary_letter": ("平信", "信函", "平常信函"),
-    "online": ("网上", "在线", "互联网", "网络", "网站"),
-    "fax": ("传真",),
-    "email": ("电子邮件", "邮件"),
-}
 # a text cell starting with one of these is a formula to Excel: the CSV export puts a ' before it
 _FORMULA_START = "=+-@\t\r"
 APPLICANT_KIND_ALIASES = {"natural": ["个人", "公民"], "commercial": ["企业"], "other_org": ["其他组织"]}
@@ -248,24 +240,7 @@ def _serial(x: float) -> dt.date | None:
 
 
 def _channel(v: str) -> str:
-    labels = {k: c.label for k, c in CHANNELS.items()}
-    s = unicodedata.normalize("NFKC", v).strip()
-    if s in labels or s in labels.values():
-        return resolve(s, labels, "申请方式", "channel")
-    if s.lower() in labels:
-        return s.lower()
-    bare = re.sub(r"(申请|提交|方式)$", "", s)
-    exact = [k for k, words in CHANNEL_WORDS.items() if bare in words]
-    if len(exact) == 1:
-        return exact[0]
-    found = {k for k, words in CHANNEL_WORDS.items() if any(w in s for w in words)}
-    if found == {"email", "online"} and "电子邮件" in s:
-        found = {"email"}
-    if len(found) == 1:
-        return found.pop()
-    listed = "、".join(f"{k}（{lab}）" for k, lab in labels.items())
-    raise XxgkError("unknown-channel", f"未知的申请方式：{v!r}；可选：{listed}",
-                    f"unknown channel: {v!r}; expected one of: {', '.join(labels)}")
+    return resolve_channel(v)
 
 
 def _row(n: int, cells: Sequence[Any], cols: dict[str, int], lengths: dict[str, int]) -> LedgerRow:

@@ -50,10 +50,12 @@ from xxgk.office.vocab import (
     applicant_kinds,
     outcome_for,
     resolve,
+    resolve_channel,
 )
 from xxgk.workdays import Calendar, Overrides
 
 DEFAULT_URL = "sqlite:///xxgk-office.db"
+FEES_IN_FORCE = dt.date(2021, 1, 1)  # 国办函〔2020〕109号: 本办法自2021年1月1日起施行
 
 
 def database_url(url: str | None = None) -> str:
@@ -94,7 +96,7 @@ class RequestIn(BaseModel):
     @field_validator("channel")
     @classmethod
     def _channel(cls, v: str) -> str:
-        return resolve(v, {k: c.label for k, c in CHANNELS.items()}, "申请渠道", "channel")
+        return resolve_channel(v)
 
 
 class RequestView(BaseModel):
@@ -277,6 +279,23 @@ class Office:
             self._audit(s, aid, "calendar", 0, "update", None,
                         {"years": sorted(overrides.years), "days": len(overrides.days)})
         self._calendars.clear()
+        self.refresh(agency)
+
+    def refresh(self, agency: str | None = None) -> int:
+        """Replay the open requests' clocks (after a calendar change); returns how many changed."""
+        changed = 0
+        with self.session() as s:
+            q = select(Request).where(Request.closed_on.is_(None))
+            if agency:
+                q = q.where(Request.agency_id == self._agency(s, agency).id)
+            for r in s.scalars(q):
+                before = snapshot(r)
+                _project(r, clk.replay(_events(s, r), self._calendar(s, r.agency_id), self.rules))
+                after = snapshot(r)
+                if after != before:
+                    changed += 1
+                    self._audit(s, r.agency_id, "request", r.id, "recomputed", before, after)
+        return changed
 
     # ------------------------------------------------------------ requests
 
@@ -454,6 +473,9 @@ class Office:
     def _fee_data(self, s: Session, r: Request, on: dt.date, data: dict[str, Any]) -> dict[str, Any]:
         from xxgk.office import fees
 
+        if on < FEES_IN_FORCE:
+            raise XxgkError("no-fee", f"《政府信息公开信息处理费管理办法》自{FEES_IN_FORCE}起施行，{on} 不能收费",
+                            f"the fee rules (国办函〔2020〕109号) apply from {FEES_IN_FORCE}; no fee on {on}")
         method = str(data.get("method", ""))
         if method == "per_request":
             # the ordinal of this request among the applicant's requests received in the same month
@@ -576,6 +598,9 @@ class Office:
     def add_actions(self, agency: str, kind: str, rows: list[tuple[str, dt.date, Decimal | None]]) -> int:
         """Add entries of an administrative ledger (licensing/penalty/coercion decisions, fee income)."""
         kind = resolve(kind, ACTION_KINDS, "台账类型", "ledger kind")
+        bad = next((r for r in rows if r[2] is not None and r[2] < 0), None)
+        if bad is not None:
+            raise XxgkError("bad-amount", f"金额不能为负数：{bad[0]}（{bad[2]}）", f"negative amount: {bad[0]} ({bad[2]})")
         with self.session() as s:
             a = self._agency(s, agency)
             refs = [ref for ref, _, _ in rows]

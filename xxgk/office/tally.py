@@ -19,7 +19,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import Counter
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import and_, case, func, or_, select
@@ -140,7 +140,7 @@ def proactive_cells(t: Template, documents: list[tuple[str, dt.date, dt.date | N
                 elif m == "amount_wan":
                     total = sum((a or Decimal(0) for k, on, a in actions if k == row.key and start <= on <= end),
                                 Decimal(0))
-                    v = float((total / Decimal(10000)).quantize(Decimal("0.0001")))
+                    v = float((total / Decimal(10000)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))  # 四舍五入
                 else:
                     f = figures.get(cid)
                     v = None if f is None else (int(f) if f == f.to_integral_value() else float(f))

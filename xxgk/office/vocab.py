@@ -3,6 +3,8 @@ declaration (``templates/report.toml``); only what the template does not hold is
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from dataclasses import dataclass
 
 from xxgk.errors import XxgkError
@@ -24,6 +26,36 @@ CHANNELS: dict[str, Channel] = {c.key: c for c in (
     Channel("fax", "传真", "双方确认之日"),
     Channel("email", "电子邮件", "双方确认之日"),
 )}
+
+CHANNEL_WORDS: dict[str, tuple[str, ...]] = {
+    "in_person": ("当面", "现场"),
+    "registered_post": ("挂号信", "挂号信函", "挂号", "邮寄", "快递", "EMS"),
+    "ordinary_letter": ("平信", "信函", "平常信函"),
+    "online": ("网上", "在线", "互联网", "网络", "网站"),
+    "fax": ("传真",),
+    "email": ("电子邮件", "邮件"),
+}
+def resolve_channel(v: str) -> str:
+    """A channel from its key, its label or the words ledgers use (当面, 挂号信, 网上申请 …)."""
+    labels = {k: c.label for k, c in CHANNELS.items()}
+    s = unicodedata.normalize("NFKC", v).strip()
+    if s in labels or s in labels.values():
+        return resolve(s, labels, "申请方式", "channel")
+    if s.lower() in labels:
+        return s.lower()
+    bare = re.sub(r"(申请|提交|方式)$", "", s)
+    exact = [k for k, words in CHANNEL_WORDS.items() if bare in words]
+    if len(exact) == 1:
+        return exact[0]
+    found = {k for k, words in CHANNEL_WORDS.items() if any(w in s for w in words)}
+    if found == {"email", "online"} and "电子邮件" in s:
+        found = {"email"}
+    if len(found) == 1:
+        return found.pop()
+    listed = "、".join(f"{k}（{lab}）" for k, lab in labels.items())
+    raise XxgkError("unknown-channel", f"未知的申请方式：{v!r}；可选：{listed}",
+                    f"unknown channel: {v!r}; expected one of: {', '.join(labels)}")
+
 
 DOCUMENT_KINDS = {"rules": "规章", "normative": "行政规范性文件"}
 ACTION_KINDS = {"licensing": "行政许可", "penalty": "行政处罚", "coercion": "行政强制", "fees": "行政事业性收费"}

@@ -115,6 +115,31 @@ def test_office_bad_input(args, needle, tmp_path: Path):
     assert needle in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize("args,needle", [
+    (["deadline", "2025-01-20", "--calendar", "."], "无法读取日历调整文件"),
+    (["deadline", "9999-12-31"], "超出"),
+    (["office", "init", "--db", "sqlite:///not-a-db.txt"], "无法连接数据库"),
+    (["office", "init", "--db", "office.db"], "URL 格式错误"),
+    (["office", "agencies", "--db", "sqlite:///missing.db"], "数据库不存在"),
+    (["office", "actions", "a", "coercion", "."], "无法读写文件"),
+])
+def test_hostile_input_is_one_line(args, needle, tmp_path: Path):
+    (tmp_path / "not-a-db.txt").write_text("hi")
+    r = run(*args, cwd=tmp_path)
+    assert r.returncode == 2 and needle in r.stderr, r.stderr
+    assert "Traceback" not in r.stderr
+    assert not (tmp_path / "missing.db").exists()
+
+
+def test_user_text_is_shown_as_typed(tmp_path: Path):
+    db = f"sqlite:///{tmp_path / 'o.db'}"
+    run("office", "agency-add", "a", "某局", db=db)
+    run("office", "add", "a", "--applicant", "[bold]王[/bold]", "--received", "2025-01-06", "--description", "[red]x",
+        "--today", "2025-02-01", db=db)
+    r = run("office", "show", "a", "2025-0001", db=db)
+    assert "[bold]王[/bold]" in r.stdout and "[red]x" in r.stdout
+
+
 def test_unreachable_database_is_one_line(tmp_path: Path):
     r = run("office", "agencies", db="postgresql+psycopg://nobody@127.0.0.1:1/none")
     assert r.returncode == 2 and "无法连接数据库" in r.stderr and "Traceback" not in r.stderr

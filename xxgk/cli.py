@@ -374,7 +374,16 @@ def main() -> None:
     try:
         app()
     except XxgkError as e:
-        err.print(f"错误：{e.message} / error: {e.message_en}", highlight=False, soft_wrap=True)
+        err.print(f"错误：{e.message} / error: {e.message_en}", highlight=False, soft_wrap=True, markup=False)
+        sys.exit(2)
+    except OSError as e:  # a folder given for a file, no permission, disk full …
+        where = f"：{e.filename}" if getattr(e, "filename", None) else ""
+        err.print(f"错误：无法读写文件{where}（{e.strerror or type(e).__name__}） / error: cannot read or write"
+                  f" {e.filename or 'a file'} ({e.strerror or type(e).__name__})", highlight=False, soft_wrap=True,
+                  markup=False)
+        sys.exit(2)
+    except OverflowError:
+        err.print("错误：日期超出可计算的范围 / error: a date is out of range", highlight=False, markup=False)
         sys.exit(2)
     except KeyboardInterrupt:
         err.print("已中断 / interrupted")

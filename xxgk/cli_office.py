@@ -28,7 +28,7 @@ office_app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-out = Console(highlight=False, soft_wrap=True)
+out = Console(highlight=False, soft_wrap=True, markup=False)  # user text may hold [brackets]
 
 Db = Annotated[str | None, typer.Option("--db", envvar="XXGK_DATABASE_URL",
                                         help="数据库 URL（默认 sqlite:///xxgk-office.db）/ database URL")]
@@ -227,7 +227,7 @@ def show(agency: AgencyArg, tracking_no: TrackingArg,
                             "data": e.data} for e in events]}
         sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
         return
-    out.print(f"[bold]{v.tracking_no}[/bold] {v.applicant_name}（{v.applicant_kind}）{v.description}")
+    out.print(f"{v.tracking_no} {v.applicant_name}（{v.applicant_kind}）{v.description}")
     for e in events:
         out.print(f"  {e.seq}. {e.on} {clk.EVENT_LABELS[clk.EventKind(e.kind)]}（{e.actor}）")
     out.print(c.explain())
@@ -236,7 +236,7 @@ def show(agency: AgencyArg, tracking_no: TrackingArg,
 @office_app.command("list")
 def list_(
     agency: AgencyArg,
-    due_within: Annotated[int | None, typer.Option("--due-within", help="N个工作日内到期")] = None,
+    due_within: Annotated[int | None, typer.Option("--due-within", min=0, help="N个工作日内到期")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="已超期")] = False,
     waiting: Annotated[bool, typer.Option("--waiting", help="等待申请人补正或缴费")] = False,
     year: Annotated[int | None, typer.Option("--year")] = None,
@@ -276,7 +276,8 @@ def audit(agency: AgencyArg, tracking_no: Annotated[str | None, typer.Argument(h
     with opened(db) as o:
         for a in o.audit(agency, tracking_no):
             changed = {k: (a.before or {}).get(k) for k in (a.after or {}) if (a.before or {}).get(k) != (a.after or {}).get(k)}
-            out.print(f"{a.at:%Y-%m-%d %H:%M:%S} {a.actor} {a.entity}#{a.entity_id} {a.action} "
+            what = (a.after or a.before or {}).get("tracking_no") or f"{a.entity}#{a.entity_id}"
+            out.print(f"{a.at:%Y-%m-%d %H:%M:%S} {a.actor} {what} {a.action} "
                       + json.dumps({k: [changed[k], (a.after or {}).get(k)] for k in changed if a.before},
                                    ensure_ascii=False))
 
@@ -302,8 +303,8 @@ def import_(
     with opened(db, user) as o:
         result = import_ledger(o, agency, path, mapping=mapping or None, dry_run=dry_run, strict=strict,
                                today=_today(today))
-    for row, zh, en in result.rejected:
-        out.print(f"[red]第{row}行[/red]：{zh} / row {row}: {en}")
+    for _row, zh, en in result.rejected:
+        out.print(f"{zh} / {en}")
     verb = "可导入" if dry_run else "已导入"
     out.print(f"{verb} {len(result.taken)} 行，拒绝 {len(result.rejected)} 行"
               f" / {'would import' if dry_run else 'imported'} {len(result.taken)}, rejected {len(result.rejected)}")
@@ -446,6 +447,8 @@ def report(
     if output is None:
         sys.stdout.write(data)  # type: ignore[arg-type]
     else:
+        if output.is_dir():
+            raise XxgkError("usage", f"输出路径是文件夹：{output}", f"the output path is a folder: {output}")
         export.write_atomic(output, data)
         out.print(f"已输出 / written: {output}")
 
@@ -523,5 +526,5 @@ def deadline(
     if fmt is Fmt.json:
         sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False, indent=1) + "\n")
     else:
-        out.print(f"[bold]答复截止日期 / due: {result.due}[/bold]")
+        out.print(f"答复截止日期 / due: {result.due}")
         out.print(result.explain())

@@ -73,6 +73,9 @@ class Overrides:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError as e:
             raise XxgkError("calendar-file", f"找不到日历调整文件：{path}", f"calendar file not found: {path}") from e
+        except OSError as e:
+            raise XxgkError("calendar-file", f"无法读取日历调整文件：{path}（{e.strerror or type(e).__name__}）",
+                            f"cannot read the calendar file: {path} ({e.strerror or type(e).__name__})") from e
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
             raise XxgkError("calendar-file", f"日历调整文件格式错误：{path}：{e}",
                             f"calendar file is not valid TOML: {path}: {e}") from e
@@ -160,7 +163,10 @@ class Calendar:
         days: list[CountedDay] = []
         d, counted = start, 0
         while counted < n:
-            d += dt.timedelta(days=1)
+            try:
+                d += dt.timedelta(days=1)
+            except OverflowError:
+                raise XxgkError("bad-date", "日期超出可计算的范围", "a date is out of range") from None
             kind = self.kind(d)
             pause = next((s for s in spans if s[0] <= d <= s[1]), None)
             if kind.workday and pause is None:

@@ -201,7 +201,7 @@ def replay(events: list[Event], calendar: Calendar, rules: Rules | None = None) 
         if archived:
             raise refuse("sequence", "申请已归档，不能再记录事件", "the request is archived: no further events")
         if closed_on is not None and k not in (EventKind.delivered, EventKind.archived):
-            raise refuse("sequence", f"申请已于 {_d(closed_on)} 办结，不能再{label}",
+            raise refuse("sequence", f"申请已于 {_d(closed_on)} 办结，不能再记录“{label}”",
                          f"the request was closed on {_d(closed_on)}: cannot record {k.value}")
         if k == EventKind.received:
             raise refuse("sequence", "申请已登记收到", "the request is already received")

@@ -18,7 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Engine, create_engine, event, func, inspect, select
-from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from xxgk.errors import XxgkError
@@ -179,13 +179,24 @@ class Office:
              rules: clk.Rules | None = None) -> Office:
         """Open (and by default create or upgrade) the database at ``url``."""
         url = database_url(url)
+        if url.startswith("sqlite:///") and not create:
+            path = url.removeprefix("sqlite:///")
+            if path and path != ":memory:" and not os.path.exists(path):
+                raise XxgkError("database", f"数据库不存在：{path}（请先运行 xxgk office init）",
+                                f"no database at {path} (run xxgk office init first)")
         try:
             # psycopg's server-side prepared statements get a generic plan made while the tables are
             # small (lookups by tracking number then ignore their index as the table grows): off.
             args = {"prepare_threshold": None} if url.startswith("postgresql+psycopg") else {}
             engine = create_engine(url, connect_args=args)
-        except Exception as e:  # bad URL, missing driver
-            raise _connect_error(url, e) from None
+        except ModuleNotFoundError as e:
+            raise XxgkError("database", f"缺少数据库驱动 {e.name}：请安装 pip install 'xxgk[postgres]'",
+                            f"missing database driver {e.name}: pip install 'xxgk[postgres]'") from None
+        except Exception as e:  # a malformed URL
+            raise XxgkError("database", f"数据库 URL 格式错误：{url}（例如 sqlite:///office.db 或 "
+                            "postgresql+psycopg://user@host/db）",
+                            f"malformed database URL: {url} (e.g. sqlite:///office.db or "
+                            "postgresql+psycopg://user@host/db)") from e
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         try:
@@ -196,7 +207,7 @@ class Office:
                     if not inspect(conn).has_table("request"):
                         raise XxgkError("database", f"数据库尚未初始化：{url}（请先运行 xxgk office init）",
                                         f"the database is not initialised: {url} (run xxgk office init)")
-        except (OperationalError, ProgrammingError) as e:
+        except (OperationalError, ProgrammingError, DatabaseError) as e:
             raise _connect_error(url, e) from None
         return cls(engine, actor=actor, rules=rules)
 
@@ -420,7 +431,10 @@ class Office:
             raise XxgkError("unknown-event", f"未知的事件类型：{kind!r}；可选：{'、'.join(clk.EventKind)}",
                             f"unknown event kind: {kind!r}; expected one of: {', '.join(clk.EventKind)}") from None
         if ek == clk.EventKind.received:
-            raise XxgkError("sequence", "收到申请请用登记功能（add_request）", "use add_request to register a request")
+            raise XxgkError("sequence", "登记收到申请请用 xxgk office add", "register a request with xxgk office add")
+        if ek == clk.EventKind.decided and not data.get("outcome"):
+            raise XxgkError("sequence", "作出决定请用 xxgk office decide（须写明办理结果）",
+                            "decide with xxgk office decide (an outcome is required)")
         today = today or dt.date.today()
         if on > today:
             raise XxgkError("bad-date", f"事件日期 {on} 晚于今天（{today}）", f"event date {on} is after today ({today})")

@@ -248,3 +248,12 @@ def test_tally_carries_over_and_compares_with_a_published_report(o: Office):
     diffs = compare(published, r)
     assert [d["cell"] for d in diffs] == ["requests.granted.natural"]
     assert diffs[0]["published"] == 2 and diffs[0]["records"] == 1
+
+
+def test_compare_names_another_agency_or_year(o: Office):
+    r = o.tally("fgw", 2024)
+    other = r.model_copy(update={"agency": "某县财政局", "report_year": 2023})
+    diffs = compare(other, r)
+    assert [d["cell"] for d in diffs[:2]] == [None, None]
+    assert "2023" in diffs[0]["message"] and "某县财政局" in diffs[1]["message"]
+    assert compare(r, r) == []

@@ -108,7 +108,11 @@ def _print_view(v: Any, fmt: Fmt) -> None:
     if fmt is Fmt.json:
         sys.stdout.write(v.model_dump_json(indent=1) + "\n")
     else:
-        out.print(f"{v.tracking_no}  状态 {v.status}  答复期限 {v.due_on or '—'}"
+        from xxgk.office.clock import STATUS_LABELS, Status
+
+        due = v.due_on or ("未定（等待申请人）" if v.status.startswith("waiting") else "—" if v.closed_on
+                           else "未定（见 xxgk office show）")
+        out.print(f"{v.tracking_no}  状态 {STATUS_LABELS.get(Status(v.status), v.status)}（{v.status}）  答复期限 {due}"
                   + (f"  结果 {v.outcome}（{v.closed_on}）" if v.outcome else ""))
 
 
@@ -230,6 +234,8 @@ def show(agency: AgencyArg, tracking_no: TrackingArg,
     out.print(f"{v.tracking_no} {v.applicant_name}（{v.applicant_kind}）{v.description}")
     for e in events:
         out.print(f"  {e.seq}. {e.on} {clk.EVENT_LABELS[clk.EventKind(e.kind)]}（{e.actor}）")
+        if e.data.get("notice"):  # the fee notice: basis, bands, amount, payment window
+            out.print("     " + str(e.data["notice"]).replace("\n", "\n     "))
     out.print(c.explain())
 
 
@@ -427,6 +433,7 @@ def report(
     agency: AgencyArg, year: Annotated[int, typer.Argument(show_default=False)],
     to: Annotated[str, typer.Option("--to", "-t", help="json | docx | html | pdf | xlsx | md")] = "json",
     output: Annotated[Path | None, typer.Option("--output", "-o")] = None,
+    date: Annotated[str | None, typer.Option("--date", help="落款日期（发布日期）YYYY-MM-DD")] = None,
     db: Db = None,
 ) -> None:
     """由台账记录生成年度报告（表二、三、四及正文），可直接输出官方格式 / the year's report from the records."""
@@ -434,6 +441,8 @@ def report(
 
     with opened(db) as o:
         r = o.tally(agency, year)
+    if date:
+        r = r.model_copy(update={"published_date": parse_date(date, "落款日期")})
     if to == "json":
         data: str | bytes = r.model_dump_json(indent=1) + "\n"
     else:
@@ -470,8 +479,16 @@ def compare(
     if fmt is Fmt.json:
         sys.stdout.write(json.dumps(diffs, ensure_ascii=False, indent=1) + "\n")
     else:
+        from xxgk.template import load_template
+
+        t = load_template(rec.template)
         for d in diffs:
-            out.print(f"{d['cell']}: 发布 {d['published']} ≠ 记录 {d['records']}（{d['message']}）")
+            if d["cell"] is None:
+                out.print(f"{d['message']} / {d['message_en']}")
+                continue
+            table, row, col = d["cell"].split(".", 1)[0], d["cell"].split(".", 1)[1].rsplit(".", 1)[0], d["cell"].rsplit(".", 1)[1]
+            label = f"{t.row_label(table, row)} × {t.column_label(table, col)}"
+            out.print(f"{d['cell']}（{label}）：发布 {_num(d['published'])} ≠ 记录 {_num(d['records'])}（{d['message']}）")
         out.print(f"不一致 {len(diffs)} 处 / {len(diffs)} differences")
     if diffs:
         raise typer.Exit(1)
@@ -494,7 +511,14 @@ def county(year: Annotated[int, typer.Argument(show_default=False)],
         table.add_column(col)
     for code, cells in tables.items():
         table.add_row(code, names.get(code, ""), *(str(cells[f"requests.{k}.total"]) for k in keys))
+    table.add_row("", "合计", *(str(sum(c[f"requests.{k}.total"] for c in tables.values())) for k in keys))
     out.print(table)
+
+
+def _num(v: Any) -> str:
+    if v is None:
+        return "空"
+    return str(int(v)) if isinstance(v, float) and v.is_integer() else str(v)
 
 
 # ---------------------------------------------------------------- the calculator

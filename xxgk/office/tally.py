@@ -207,7 +207,16 @@ def compare(published: Report, records: Report) -> list[dict[str, Any]]:
                  "message": f"发布的报告使用{published.template}年版格式，记录应按{records.template}年版",
                  "message_en": f"the published report uses the {published.template} template; "
                                f"the records call for {records.template}"}]
-    out = []
+    out: list[dict[str, Any]] = []
+    if published.report_year and records.report_year and published.report_year != records.report_year:
+        out.append({"cell": None, "published": published.report_year, "records": records.report_year,
+                    "message": f"发布的报告是{published.report_year}年度，记录是{records.report_year}年度",
+                    "message_en": f"the published report is for {published.report_year}, the records for "
+                                  f"{records.report_year}"})
+    if published.agency and records.agency and published.agency != records.agency:
+        out.append({"cell": None, "published": published.agency, "records": records.agency,
+                    "message": f"发布的报告署名“{published.agency}”，记录属于“{records.agency}”",
+                    "message_en": "the published report names another agency"})
     for cid in records.cells:
         rec, pub = records.cells[cid], published.cells.get(cid)
         if rec is None:

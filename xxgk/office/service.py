@@ -712,6 +712,9 @@ class Office:
         """The year's report from the records (tables 二, 三, 四 and the officer's text)."""
         from xxgk.office.tally import tally
 
+        if not 2019 <= year <= dt.date.today().year + 1:
+            raise XxgkError("bad-year", f"年度 {year} 超出范围（现行年度报告格式自2019年起）",
+                            f"year {year} is out of range (the current report formats start in 2019)")
         with self.session() as s:
             return tally(s, self._agency(s, agency), year)
 

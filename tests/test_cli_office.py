@@ -182,3 +182,16 @@ def test_fee_notice_pause_is_configurable(tmp_path: Path):
     assert v["fee_amount"] == 100 and v["status"] == "open" and v["due_on"] == "2024-10-30"
     r = run("office", "show", "fgw", "2024-0001", "-f", "json", db=db)  # the default: the clock waits
     assert json.loads(r.stdout)["clock"]["status"] == "waiting_fee"
+
+
+def test_registers_and_lapsed_lists(tmp_path: Path):
+    db = f"sqlite:///{tmp_path / 'o.db'}"
+    run("office", "agency-add", "a", "某局", db=db)
+    run("office", "add", "a", "--applicant", "甲", "--received", "2024-09-27", "--description", "x", db=db)
+    run("office", "event", "a", "2024-0001", "correction_requested", "2024-10-08", "--reply-by", "2024-10-15", db=db)
+    r = run("office", "list", "a", "--lapsed", "--today", "2024-10-16", db=db)
+    assert "xxgk office decide a 2024-0001 DATE other.overdue_correction" in r.stdout
+    assert run("office", "document", "a", "rules", "某令第1号", "--issued", "2024-03-01", db=db).returncode == 0
+    assert run("office", "appeal", "a", "行政复议", "2024-11-01", "--request", "2024-0001", db=db).returncode == 0
+    r = run("office", "registers", "a", db=db)
+    assert "某令第1号" in r.stdout and "reconsideration" in r.stdout and "尚未审结" in r.stdout

@@ -257,3 +257,14 @@ def test_compare_names_another_agency_or_year(o: Office):
     assert [d["cell"] for d in diffs[:2]] == [None, None]
     assert "2023" in diffs[0]["message"] and "某县财政局" in diffs[1]["message"]
     assert compare(r, r) == []
+
+
+def test_lapsed_requests(o: Office):
+    a = o.add_request("fgw", req(), today=TODAY).tracking_no
+    b = o.add_request("fgw", req(received="2024-10-08"), today=TODAY).tracking_no
+    o.record("fgw", a, "fee_notice_sent", D(2024, 10, 8), method="per_page", pages=40, today=TODAY)
+    o.record("fgw", b, "correction_requested", D(2024, 10, 9), reply_by="2024-10-23", today=TODAY)
+    assert o.lapsed("fgw", D(2024, 10, 23)) == []
+    assert [(v.tracking_no, why) for v, why in o.lapsed("fgw", D(2024, 10, 24))] == [(b, "other.overdue_correction")]
+    # payment due 4 Nov (20 working days after 8 Oct)
+    assert [why for _, why in o.lapsed("fgw", D(2024, 11, 5))] == ["other.overdue_fee", "other.overdue_correction"]

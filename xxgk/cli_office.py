@@ -245,6 +245,7 @@ def list_(
     due_within: Annotated[int | None, typer.Option("--due-within", min=0, help="N个工作日内到期")] = None,
     overdue: Annotated[bool, typer.Option("--overdue", help="已超期")] = False,
     waiting: Annotated[bool, typer.Option("--waiting", help="等待申请人补正或缴费")] = False,
+    lapsed: Annotated[bool, typer.Option("--lapsed", help="申请人逾期未补正或未缴费，可按（六）1、2办结")] = False,
     year: Annotated[int | None, typer.Option("--year")] = None,
     status: Annotated[str | None, typer.Option("--status")] = None,
     today: Today = None,
@@ -260,6 +261,12 @@ def list_(
             views = o.overdue(agency, _today(today))
         elif waiting:
             views = o.waiting(agency)
+        elif lapsed:
+            found = o.lapsed(agency, _today(today))
+            views = [v for v, _ in found]
+            for v, why in found:
+                out.print(f"{v.tracking_no}：申请人逾期，可作出决定 {why} / the applicant let the deadline pass: "
+                          f"xxgk office decide {agency} {v.tracking_no} DATE {why}")
         else:
             views = o.requests(agency, year=year, status=status)
     if output is not None or fmt in ("csv", "xlsx"):
@@ -372,6 +379,26 @@ def appeal(
     with opened(db, user) as o:
         a = o.add_appeal(agency, kind, parse_date(filed), tracking_no=tracking_no, ref=ref)
     out.print(f"已登记 / recorded: #{a.id}")
+
+
+@office_app.command("registers")
+def registers(agency: AgencyArg, db: Db = None) -> None:
+    """规章和规范性文件登记、复议诉讼（含编号）/ the document register and the appeals, with their ids."""
+    with opened(db) as o:
+        docs, appeals = o.documents(agency), o.appeals(agency)
+    table = Table(title="规章、规范性文件")
+    for col in ("类型", "文号", "标题", "制发", "废止"):
+        table.add_column(col)
+    for d in docs:
+        table.add_row("规章" if d.kind == "rules" else "行政规范性文件", d.number, d.title, str(d.issued_on),
+                      str(d.repealed_on or ""))
+    out.print(table)
+    table = Table(title="行政复议、行政诉讼")
+    for col in ("编号", "类型", "提起", "结果", "审结"):
+        table.add_column(col)
+    for a in appeals:
+        table.add_row(str(a.id), a.kind, str(a.filed_on), a.outcome or "尚未审结", str(a.concluded_on or ""))
+    out.print(table)
 
 
 @office_app.command("appeal-close")

@@ -118,6 +118,15 @@ class Clock:
     on_time: bool | None = None
     extended: bool = False
     calendar_error: XxgkError | None = None  # the due date runs into a year the calendar does not know
+    correction_reply_by: dt.date | None = None  # the applicant's deadline for the correction, if set
+
+    def lapsed(self, today: dt.date) -> str | None:
+        """Why the request may be closed because the applicant let a deadline pass, if it may."""
+        if self.status == Status.waiting_fee and self.payment_due and today > self.payment_due:
+            return "other.overdue_fee"
+        if self.status == Status.waiting_correction and self.correction_reply_by and today > self.correction_reply_by:
+            return "other.overdue_correction"
+        return None
 
     def overdue(self, today: dt.date) -> bool:
         return self.status in (Status.open, Status.consulting) and self.due is not None and today > self.due
@@ -364,6 +373,7 @@ def replay(events: list[Event], calendar: Calendar, rules: Rules | None = None) 
         payment_due=payment_due, consultation_due=consultation_due, paused=tuple(pauses),
         steps=tuple(steps), count=count, closed_on=closed_on, outcome=outcome, on_time=on_time,
         extended=extended, calendar_error=calendar_error,
+        correction_reply_by=correction_reply_by if correction is not None else None,
     )
 
 

@@ -574,6 +574,32 @@ class Office:
                 [clk.Status.waiting_correction.value, clk.Status.waiting_fee.value]))
             return [_view(r) for r in s.scalars(q.order_by(Request.received_on))]
 
+    def lapsed(self, agency: str, today: dt.date) -> list[tuple[RequestView, str]]:
+        """Requests waiting on the applicant whose deadline (payment, correction) has passed, with the
+        outcome they may now be closed with (2021: 三（六）1 or 2)."""
+        out = []
+        with self.session() as s:
+            a = self._agency(s, agency)
+            cal = self._calendar(s, a.id)
+            q = select(Request).where(Request.agency_id == a.id, Request.status.in_(
+                [clk.Status.waiting_correction.value, clk.Status.waiting_fee.value]))
+            for r in s.scalars(q.order_by(Request.received_on)):
+                why = clk.replay(_events(s, r), cal, self.rules).lapsed(today)
+                if why:
+                    out.append((_view(r), why if today.year >= 2021 else "other"))
+        return out
+
+    def documents(self, agency: str) -> list[Document]:
+        with self.session() as s:
+            a = self._agency(s, agency)
+            return list(s.scalars(select(Document).where(Document.agency_id == a.id)
+                                  .order_by(Document.kind, Document.issued_on)))
+
+    def appeals(self, agency: str) -> list[Appeal]:
+        with self.session() as s:
+            a = self._agency(s, agency)
+            return list(s.scalars(select(Appeal).where(Appeal.agency_id == a.id).order_by(Appeal.filed_on)))
+
     # ------------------------------------------------------------ registers
 
     def add_document(self, agency: str, kind: str, title: str, number: str, issued_on: dt.date,

@@ -136,6 +136,13 @@ def test_fee_notice_and_unpaid_fee(o: Office):
     with pytest.raises(XxgkError):  # the payment window has not closed
         o.decide("fgw", t, D(2024, 11, 4), "other.overdue_fee", today=TODAY)
     assert o.decide("fgw", t, D(2024, 11, 5), "other.overdue_fee", today=TODAY).outcome == "other.overdue_fee"
+    assert o.tally("fgw", 2024).parts["other"].text == "本年度未收取政府信息公开信息处理费。"  # notice unpaid
+    paid = o.add_request("fgw", req(received="2024-10-08"), today=TODAY).tracking_no
+    o.record("fgw", paid, "fee_notice_sent", D(2024, 10, 9), method="per_page", pages=31, today=TODAY)
+    o.record("fgw", paid, "fee_paid", D(2024, 10, 10), today=TODAY)
+    assert o.tally("fgw", 2024).parts["other"].text == "本年度收取政府信息公开信息处理费10元。"
+    o.set_text("fgw", 2024, "other", "本机关收取信息处理费10元，均已上缴国库。")
+    assert o.tally("fgw", 2024).parts["other"].text == "本机关收取信息处理费10元，均已上缴国库。"
 
 
 def test_per_request_fee_counts_the_applicants_month(o: Office):

@@ -26,7 +26,7 @@ from sqlalchemy import and_, case, func, or_, select
 from sqlalchemy.orm import Session
 
 from xxgk.model import CellInfo, PartText, Report
-from xxgk.office.db import Action, Agency, Appeal, Document, ReportFigure, ReportText, Request
+from xxgk.office.db import Action, Agency, Appeal, Document, ReportFigure, ReportText, Request, RequestEvent
 from xxgk.template import Template, template_for_year
 
 
@@ -162,6 +162,15 @@ def tally(s: Session, agency: Agency, year: int) -> Report:
         ReportFigure.agency_id == agency.id, ReportFigure.year == year))}
     texts = {x.part: x.text for x in s.scalars(select(ReportText).where(
         ReportText.agency_id == agency.id, ReportText.year == year))}
+    fees_paid = s.scalar(select(func.coalesce(func.sum(Request.fee_amount), 0)).join(
+        RequestEvent, RequestEvent.request_id == Request.id).where(
+        Request.agency_id == agency.id, RequestEvent.kind == "fee_paid",
+        RequestEvent.on >= start, RequestEvent.on <= end)) or 0
+    if "信息处理费" not in texts.get("other", ""):
+        # part 六 states the 信息处理费 collected (rules.md): from the records when the text does not
+        sentence = (f"本年度收取政府信息公开信息处理费{int(fees_paid)}元。" if fees_paid
+                    else "本年度未收取政府信息公开信息处理费。")
+        texts["other"] = (texts.get("other", "").rstrip() + "\n" + sentence).strip()
     cells: dict[str, Any] = {}
     cells.update(proactive_cells(t, [tuple(r) for r in documents], [tuple(r) for r in actions], figures, year))
     cells.update(cells_from_counts(t, [(k, f, la, n) for _, k, f, la, n in buckets]))

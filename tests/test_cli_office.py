@@ -165,7 +165,10 @@ def test_administrative_ledgers(tmp_path: Path):
     r = run("office", "actions", "fgw", "penalty", str(tmp_path / "bad.csv"), db=db)
     assert r.returncode == 2 and "第2行日期“2024-13-01”无法识别" in r.stderr and "第4行缺少编号" in r.stderr
     r = run("office", "actions", "fgw", "licensing", str(tmp_path / "lic.csv"), db=db)
-    assert r.returncode == 2 and "已导入" in r.stderr  # the same numbers twice
+    assert r.returncode == 0 and "跳过已导入的 3 条" in r.stdout  # the ledger imported again: nothing twice
+    (tmp_path / "lic2.csv").write_text("决定文号,决定日期\n许字〔2024〕1号,2024-03-06\n", encoding="utf-8")
+    r = run("office", "actions", "fgw", "licensing", str(tmp_path / "lic2.csv"), db=db)
+    assert r.returncode == 2 and "日期或金额不同" in r.stderr
     cells = json.loads(run("office", "report", "fgw", "2024", db=db).stdout)["cells"]
     assert cells["proactive.licensing.decisions"] == 2 and cells["proactive.penalty.decisions"] == 0
     assert cells["proactive.fees.amount"] == 1.2446

@@ -206,10 +206,12 @@ def test_registers_and_proactive_table(o: Office):
     with pytest.raises(XxgkError) as e:
         o.add_actions("fgw", "licensing", [("许1", D(2024, 5, 1), None)])
     assert e.value.code == "duplicate-ref"
+    assert o.add_actions("fgw", "licensing", [("许1", D(2024, 2, 1), None), ("许99", D(2024, 2, 1), None)]) == (1, 1)
+    o.add_actions("fgw", "licensing", [("许99b", D(2025, 2, 1), None)])
     c = o.tally("fgw", 2024).cells
     assert (c["proactive.rules.issued"], c["proactive.rules.repealed"], c["proactive.rules.in_force"]) == (1, 0, 2)
     assert (c["proactive.normative.issued"], c["proactive.normative.repealed"], c["proactive.normative.in_force"]) == (0, 1, 0)
-    assert c["proactive.licensing.decisions"] == 37 and c["proactive.penalty.decisions"] == 0
+    assert c["proactive.licensing.decisions"] == 38 and c["proactive.penalty.decisions"] == 0
     assert c["proactive.fees.amount"] == pytest.approx(1.2346)
     c2023 = o.tally("fgw", 2023).cells
     assert c2023["proactive.normative.in_force"] == 1 and c2023["proactive.rules.in_force"] == 1

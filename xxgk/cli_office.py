@@ -362,8 +362,8 @@ def actions(
 
     rows = read_actions(path)
     with opened(db, user) as o:
-        count = o.add_actions(agency, kind, rows)
-    out.print(f"已导入 {count} 条 / imported {count}")
+        added, skipped = o.add_actions(agency, kind, rows)
+    out.print(f"已导入 {added} 条，跳过已导入的 {skipped} 条 / imported {added}, skipped {skipped} already imported")
 
 
 @office_app.command("appeal")

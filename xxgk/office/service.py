@@ -635,8 +635,12 @@ class Office:
             self._audit(s, a.id, "document", d.id, "repeal", before, snapshot(d))
             return d
 
-    def add_actions(self, agency: str, kind: str, rows: list[tuple[str, dt.date, Decimal | None]]) -> int:
-        """Add entries of an administrative ledger (licensing/penalty/coercion decisions, fee income)."""
+    def add_actions(self, agency: str, kind: str, rows: list[tuple[str, dt.date, Decimal | None]]) -> tuple[int, int]:
+        """Add entries of an administrative ledger (licensing/penalty/coercion decisions, fee income).
+
+        Re-importing a ledger that has grown is safe: entries already imported with the same date and
+        amount are skipped; one imported with a different date or amount is an error (nothing written).
+        Returns (added, skipped)."""
         kind = resolve(kind, ACTION_KINDS, "台账类型", "ledger kind")
         bad = next((r for r in rows if r[2] is not None and r[2] < 0), None)
         if bad is not None:
@@ -647,14 +651,22 @@ class Office:
             if len(set(refs)) != len(refs):
                 dup = next(x for x in refs if refs.count(x) > 1)
                 raise XxgkError("duplicate-ref", f"台账编号重复：{dup}", f"duplicate ledger number: {dup}")
-            taken = set(s.scalars(select(Action.ref).where(Action.agency_id == a.id, Action.kind == kind,
-                                                          Action.ref.in_(refs)))) if refs else set()
-            if taken:
-                raise XxgkError("duplicate-ref", f"台账编号已导入：{sorted(taken)[0]}",
-                                f"ledger number already imported: {sorted(taken)[0]}")
-            s.add_all(Action(agency_id=a.id, kind=kind, ref=ref, on=on, amount=amount) for ref, on, amount in rows)
-            self._audit(s, a.id, "action", 0, f"import-{kind}", None, {"rows": len(rows)})
-            return len(rows)
+            known = {x.ref: (x.on, x.amount) for x in s.scalars(
+                select(Action).where(Action.agency_id == a.id, Action.kind == kind))}
+            new = []
+            for ref, on, amount in rows:
+                if ref not in known:
+                    new.append((ref, on, amount))
+                    continue
+                was_on, was_amount = known[ref]
+                if was_on != on or (was_amount is None) != (amount is None) or (
+                        amount is not None and Decimal(was_amount) != Decimal(amount)):
+                    raise XxgkError("duplicate-ref", f"台账编号 {ref} 已导入，但日期或金额不同（原为 {was_on} {was_amount or ''}）",
+                                    f"ledger number {ref} was imported with another date or amount ({was_on})")
+            s.add_all(Action(agency_id=a.id, kind=kind, ref=ref, on=on, amount=amount) for ref, on, amount in new)
+            self._audit(s, a.id, "action", 0, f"import-{kind}", None,
+                        {"added": len(new), "skipped": len(rows) - len(new)})
+            return len(new), len(rows) - len(new)
 
     def add_appeal(self, agency: str, kind: str, filed_on: dt.date, *, tracking_no: str | None = None,
                    ref: str | None = None) -> Appeal:

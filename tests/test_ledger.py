@@ -481,3 +481,15 @@ def test_a_generated_number_never_takes_one_a_later_row_uses(office, agency, tmp
     assert result.rejected == [] and result.taken[1] == "2024-0001" and result.taken[0] != "2024-0001"
     assert {v.tracking_no: v.applicant_name for v in office.requests(agency)} == {
         "2024-0001": "乙", result.taken[0]: "甲"}
+
+
+def test_importing_a_ledger_without_numbers_twice_takes_nothing_twice(office, agency, tmp_path):
+    from xxgk.office.ledger import import_ledger as imp
+
+    path = tmp_path / "n.csv"
+    path.write_text("申请人,申请人类型,申请方式,收到日期,申请内容\n张三,自然人,网上,2024-03-05,某文件\n"
+                    "李四,自然人,当面,2024-03-06,另一文件\n", encoding="utf-8")
+    first = imp(office, agency, path, today=TODAY)
+    assert len(first.taken) == 2 and not first.rejected
+    again = imp(office, agency, path, today=TODAY)
+    assert again.taken == [] and len(again.rejected) == 2 and "2024-0001" in again.rejected[0][1]

@@ -562,6 +562,11 @@ def import_ledger(office: Office, agency: str, path: Path, *, mapping: dict[str,
         if r.error:
             continue
         err = _check_row(office, agency, r.data, today)  # type: ignore[arg-type]
+        if err is None and r.tracking_no is None:
+            same = _same(office, agency, r.data)  # type: ignore[arg-type]
+            if same:
+                err = (f"与已登记的申请 {same} 相同（申请人、收到日期、内容一致），未重复导入",
+                       f"the same as request {same} already registered (applicant, date, text): not imported twice")
         if err is None:
             good.append(r)
         else:
@@ -580,6 +585,16 @@ def import_ledger(office: Office, agency: str, path: Path, *, mapping: dict[str,
     by_row = {r.row: v.tracking_no for r, v in zip(order, views, strict=True)}
     result.taken = [by_row[r.row] for r in good]
     return result
+
+
+def _same(office: Office, agency: str, data: dict[str, Any]) -> str | None:
+    received = data.get("received_on")
+    if not isinstance(received, dt.date):
+        received = parse_date(received)
+    name = (data.get("applicant") or {}).get("name")
+    if received is None or not name:
+        return None
+    return office.same_request(agency, str(name).strip(), received, str(data.get("description", "")).strip())
 
 
 def _check_row(office: Office, agency: str, data: dict[str, Any], today: dt.date) -> tuple[str, str] | None:

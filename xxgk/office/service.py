@@ -336,6 +336,15 @@ class Office:
             counters = {}
             return [self._add_request(s, a, req, today, counters) for req in items]
 
+    def same_request(self, agency: str, applicant_name: str, received_on: dt.date, description: str) -> str | None:
+        """The tracking number of a request already registered with the same applicant, date of
+        receipt and text (a ledger imported twice), if there is one."""
+        with self.session() as s:
+            a = self._agency(s, agency)
+            return s.scalar(select(Request.tracking_no).join(Applicant).where(
+                Request.agency_id == a.id, Request.received_on == received_on,
+                Request.description == description, Applicant.name == applicant_name).limit(1))
+
     def check_requests(self, agency: str, requests: list[RequestIn | dict[str, Any]], *,
                        today: dt.date | None = None) -> list[XxgkError | None]:
         """Why each request, on its own, would be refused (None: it would be taken). Writes nothing."""

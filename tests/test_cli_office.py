@@ -174,17 +174,22 @@ def test_administrative_ledgers(tmp_path: Path):
     assert cells["proactive.fees.amount"] == 1.2446
 
 
-def test_fee_notice_pause_is_configurable(tmp_path: Path):
+def test_fee_notice_pause_is_a_database_setting(tmp_path: Path):
     db = f"sqlite:///{tmp_path / 'o.db'}"
     run("office", "agency-add", "fgw", "某局", db=db)
     run("office", "add", "fgw", "--applicant", "a", "--received", "2024-09-27", "--description", "x",
         "--today", "2025-01-01", db=db)
-    r = run("office", "--fee-notice-runs", "event", "fgw", "2024-0001", "fee_notice_sent", "2024-10-08",
+    r = run("office", "event", "fgw", "2024-0001", "fee_notice_sent", "2024-10-08",
             "--method", "per_page", "--pages", "40", "--today", "2025-01-01", "-f", "json", db=db)
     v = json.loads(r.stdout)
-    assert v["fee_amount"] == 100 and v["status"] == "open" and v["due_on"] == "2024-10-30"
-    r = run("office", "show", "fgw", "2024-0001", "-f", "json", db=db)  # the default: the clock waits
-    assert json.loads(r.stdout)["clock"]["status"] == "waiting_fee"
+    assert v["fee_amount"] == 100 and v["status"] == "waiting_fee" and v["due_on"] is None  # the default
+    r = run("office", "settings", "--fee-notice-runs", db=db)
+    assert r.returncode == 0 and "1 件" in r.stdout and "fee_notice_pauses = false" in r.stdout
+    r = run("office", "list", "fgw", "-f", "json", db=db)  # stored due dates follow the setting
+    assert json.loads(r.stdout)[0]["due_on"] == "2024-10-30"
+    r = run("office", "show", "fgw", "2024-0001", "-f", "json", db=db)
+    assert json.loads(r.stdout)["clock"]["status"] == "open"
+    assert "set-fee_notice_pauses" in run("office", "audit", "fgw", db=db).stdout
 
 
 def test_registers_and_lapsed_lists(tmp_path: Path):

@@ -277,3 +277,18 @@ def test_lapsed_requests(o: Office):
     assert [(v.tracking_no, why) for v, why in o.lapsed("fgw", D(2024, 10, 24))] == [(b, "other.overdue_correction")]
     # payment due 4 Nov (20 working days after 8 Oct)
     assert [why for _, why in o.lapsed("fgw", D(2024, 11, 5))] == ["other.overdue_fee", "other.overdue_correction"]
+
+
+def test_settings_are_kept_in_the_database(o: Office, office_url: str):
+    t = o.add_request("fgw", req(), today=TODAY).tracking_no
+    o.record("fgw", t, "fee_notice_sent", D(2024, 10, 8), method="per_page", pages=40, today=TODAY)
+    assert o.settings() == {"fee_notice_pauses": True} and o.get("fgw", t).due_on is None
+    assert o.configure(fee_notice_pauses=False) == 1
+    assert o.get("fgw", t).due_on == D(2024, 10, 30)
+    again = Office.open(office_url)  # a new connection reads the setting back
+    try:
+        assert again.rules.fee_notice_pauses is False and again.clock("fgw", t).due == D(2024, 10, 30)
+    finally:
+        again.close()
+    with pytest.raises(XxgkError):
+        o.configure(colour="blue")

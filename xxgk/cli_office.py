@@ -39,19 +39,6 @@ DateArg = Annotated[str, typer.Argument(help="日期 YYYY-MM-DD / date", show_de
 Today = Annotated[str | None, typer.Option("--today", help="以该日为今天（默认系统日期）/ treat this date as today")]
 
 
-SETTINGS: dict[str, Any] = {"fee_notice_pauses": True}
-
-
-@office_app.callback()
-def _options(
-    fee_notice_pauses: Annotated[bool, typer.Option(
-        "--fee-notice-pauses/--fee-notice-runs", envvar="XXGK_FEE_NOTICE_PAUSES",
-        help="收费通知至缴费期间是否暂停答复期限（通行做法，未经确认；同一数据库应始终一致）/ whether the reply "
-        "clock stops while a fee notice is unpaid (UNCONFIRMED practice; keep it the same for a database)")] = True,
-) -> None:
-    SETTINGS["fee_notice_pauses"] = fee_notice_pauses
-
-
 class Fmt(StrEnum):
     text = "text"
     json = "json"
@@ -75,8 +62,7 @@ def opened(db: str | None, user: str | None = None, create: bool = False) -> Ite
 
     from xxgk.office.service import Office
 
-    office = Office.open(db, actor=user or getpass.getuser(), create=create,
-                         rules=clk.Rules(fee_notice_pauses=SETTINGS["fee_notice_pauses"]))
+    office = Office.open(db, actor=user or getpass.getuser(), create=create)
     try:
         yield office
     except SQLAlchemyError as e:
@@ -127,6 +113,23 @@ def init(db: Db = None) -> None:
     with opened(db, create=True):
         pass
     out.print(f"数据库已就绪 / database ready: {database_url(db)}")
+
+
+@office_app.command("settings")
+def settings(
+    fee_notice_pauses: Annotated[bool | None, typer.Option(
+        "--fee-notice-pauses/--fee-notice-runs",
+        help="收费通知未缴费期间是否暂停答复期限（通行做法，未经确认）/ whether an unpaid fee notice stops the "
+        "reply clock (UNCONFIRMED practice)", show_default=False)] = None,
+    db: Db = None, user: User = None,
+) -> None:
+    """查看或修改数据库设置（修改后重新计算未办结申请的期限）/ show or change the database's settings."""
+    with opened(db, user) as o:
+        if fee_notice_pauses is not None:
+            changed = o.configure(fee_notice_pauses=fee_notice_pauses)
+            out.print(f"已修改，{changed} 件未办结申请的期限随之重算 / changed; {changed} open requests recomputed")
+        for key, value in o.settings().items():
+            out.print(f"{key} = {str(value).lower()}  （{o.SETTINGS[key][1]}）")
 
 
 @office_app.command("agency-add")

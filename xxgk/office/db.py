@@ -212,3 +212,11 @@ class CalendarYear(Base):
     __tablename__ = "calendar_year"
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(200), default="")
+
+
+class Setting(Base):
+    """A setting of the whole database (e.g. whether an unpaid fee notice stops the clock)."""
+
+    __tablename__ = "setting"
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -209,7 +209,46 @@ class Office:
                                         f"the database is not initialised: {url} (run xxgk office init)")
         except (OperationalError, ProgrammingError, DatabaseError) as e:
             raise _connect_error(url, e) from None
-        return cls(engine, actor=actor, rules=rules)
+        office = cls(engine, actor=actor, rules=rules)
+        if rules is None:
+            office.rules = office._stored_rules()
+        return office
+
+    SETTINGS = {"fee_notice_pauses": (bool, "收费通知未缴费期间暂停答复期限（通行做法，未经确认）",
+                                      "an unpaid fee notice stops the reply clock (UNCONFIRMED practice)")}
+
+    def settings(self) -> dict[str, Any]:
+        """The database's settings (defaults where never set)."""
+        from xxgk.office.db import Setting
+
+        out: dict[str, Any] = {"fee_notice_pauses": clk.Rules().fee_notice_pauses}
+        with self.session() as s:
+            if inspect(s.connection()).has_table("setting"):
+                out.update({x.key: x.value.get("value") for x in s.scalars(select(Setting))})
+        return out
+
+    def _stored_rules(self) -> clk.Rules:
+        return clk.Rules(fee_notice_pauses=bool(self.settings()["fee_notice_pauses"]))
+
+    def configure(self, **values: Any) -> int:
+        """Change settings of the whole database; open requests' clocks are replayed under them.
+        Returns how many requests changed."""
+        from xxgk.office.db import Setting
+
+        for key in values:
+            if key not in self.SETTINGS:
+                raise XxgkError("unknown-setting", f"未知的设置：{key}", f"unknown setting: {key}")
+        with self.session() as s:
+            for key, value in values.items():
+                row = s.get(Setting, key)
+                before = dict(row.value) if row else None
+                if row is None:
+                    row = Setting(key=key, value={})
+                    s.add(row)
+                row.value = {"value": self.SETTINGS[key][0](value)}
+                self._audit(s, None, "setting", 0, f"set-{key}", before, dict(row.value))
+        self.rules = self._stored_rules()
+        return self.refresh()
 
     def close(self) -> None:
         self.engine.dispose()
@@ -543,7 +582,8 @@ class Office:
     def audit(self, agency: str, tracking_no: str | None = None) -> list[AuditEntry]:
         with self.session() as s:
             a = self._agency(s, agency)
-            q = select(AuditEntry).where(AuditEntry.agency_id == a.id)
+            # the agency's own entries and the database-wide ones (settings, the national calendar)
+            q = select(AuditEntry).where((AuditEntry.agency_id == a.id) | AuditEntry.agency_id.is_(None))
             if tracking_no:
                 r = self._request(s, a.id, tracking_no)
                 q = q.where(AuditEntry.entity == "request", AuditEntry.entity_id == r.id)

@@ -516,8 +516,8 @@ def compare(
             if d["cell"] is None:
                 out.print(f"{d['message']} / {d['message_en']}")
                 continue
-            table, row, col = d["cell"].split(".", 1)[0], d["cell"].split(".", 1)[1].rsplit(".", 1)[0], d["cell"].rsplit(".", 1)[1]
-            label = f"{t.row_label(table, row)} × {t.column_label(table, col)}"
+            spec = t.cell(d["cell"])
+            label = f"{spec.row.numbering}{spec.row.label.text} × {spec.column.label.text}"
             out.print(f"{d['cell']}（{label}）：发布 {_num(d['published'])} ≠ 记录 {_num(d['records'])}（{d['message']}）")
         out.print(f"不一致 {len(diffs)} 处 / {len(diffs)} differences")
     if diffs:

@@ -249,9 +249,10 @@ def replay(events: list[Event], calendar: Calendar, rules: Rules | None = None) 
         elif k == EventKind.consultation_sent:
             if correction is not None:
                 raise refuse("sequence", "等待补正期间不能征求意见", "cannot consult while waiting for a correction")
-            if on > current_due():
-                raise refuse("sequence", f"答复期限 {_d(current_due())} 已过，不能再征求意见",
-                             f"the reply was due {_d(current_due())}: too late to consult")
+            due = current_due()
+            if on > due:
+                raise refuse("sequence", f"答复期限 {_d(due)} 已过，不能再征求意见",
+                             f"the reply was due {_d(due)}: too late to consult")
             party = str(ev.data.get("party", ""))
             consults.append([on, None, party, len(pauses)])
             pauses.append((on + dt.timedelta(days=1),
@@ -294,9 +295,10 @@ def replay(events: list[Event], calendar: Calendar, rules: Rules | None = None) 
         elif k == EventKind.fee_notice_sent:
             if fee is not None:
                 raise refuse("sequence", "已发出收费通知", "a fee notice was already sent")
-            if on > current_due():
-                raise refuse("sequence", f"收费通知应在答复期限内发出（{_d(current_due())}前）",
-                             f"a fee notice must go out within the reply period (by {_d(current_due())})")
+            due = current_due()
+            if on > due:
+                raise refuse("sequence", f"收费通知应在答复期限内发出（{_d(due)}前）",
+                             f"a fee notice must go out within the reply period (by {_d(due)})")
             fee = [on, None]
             amount = ev.data.get("amount")
             steps.append(f"发出收费通知：{_d(on)}" + (f"，金额 {amount} 元" if amount is not None else "")

@@ -28,9 +28,11 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from itertools import islice
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -358,32 +360,41 @@ def read_ledger(path: Path, mapping: dict[str, str] | None = None, sheet: str | 
     checked on its own: no database is needed. ``mapping`` maps our field names (see
     :data:`FIELDS`) to the ledger's headers, for the fields whose headers are not the usual ones."""
     path = Path(path)
+    data = _checked_bytes(path)
+    if data.startswith(b"PK\x03\x04"):
+        return _read_xlsx(path, mapping, sheet)
+    return _rows(_csv_records(data, path.name), mapping, path.name)
+
+
+def _checked_bytes(path: Path) -> bytes:
+    """A ledger file's bytes, after the checks every ledger gets: it exists and is a file, is not
+    empty, not over 20 MB (checked before reading), not an old .xls, not a fake .xlsx."""
     name = path.name
     try:
         size = path.stat().st_size
         if path.is_dir():
             raise IsADirectoryError(path)
     except OSError as e:
-        raise XxgkError("not-found", f"无法读取台账文件：{path}（{type(e).__name__}）",
-                        f"cannot read the ledger file: {path} ({type(e).__name__})") from None
+        why = e.strerror or type(e).__name__
+        raise XxgkError("not-found", f"无法读写文件：{path}（{why}）",
+                        f"cannot read the ledger file: {path} ({why})") from None
     if size > MAX_BYTES:
         raise XxgkError("too-large", f"台账文件超过 20 MB：{name}（{size / 1024 / 1024:.1f} MB）",
                         f"the ledger file is over 20 MB: {name} ({size / 1024 / 1024:.1f} MB)")
     if size == 0:
         raise XxgkError("not-ledger", f"台账文件是空的：{name}", f"the ledger file is empty: {name}")
     data = path.read_bytes()
-    if data.startswith(b"PK\x03\x04"):
-        return _read_xlsx(path, mapping, sheet)
     if data.startswith(b"\xd0\xcf\x11\xe0"):
         raise XxgkError("not-ledger", f"{name} 是旧版 Excel（.xls）或其他 Office 97–2003 文件："
                         "请在 Excel/WPS 中另存为 .xlsx 或 CSV",
                         f"{name} is an old Excel (.xls) or other Office 97–2003 file: save it as .xlsx or CSV")
-    if path.suffix.lower() in (".xlsx", ".xlsm"):
+    if not data.startswith(b"PK\x03\x04") and path.suffix.lower() in (".xlsx", ".xlsm"):
         raise _not_ledger(name, "扩展名为 .xlsx，内容却不是 XLSX", "named .xlsx but its content is not XLSX")
-    return _read_csv(data, name, mapping)
+    return data
 
 
-def _read_csv(data: bytes, name: str, mapping: dict[str, str] | None) -> list[LedgerRow]:
+def _csv_records(data: bytes, name: str) -> list[tuple[int, list[str]]]:
+    """The rows of a CSV (or tab-separated) file, numbered as a spreadsheet shows them."""
     from xxgk.readers.text import decode_text
 
     try:
@@ -393,13 +404,14 @@ def _read_csv(data: bytes, name: str, mapping: dict[str, str] | None) -> list[Le
     first = text.split("\n", 1)[0]
     delimiter = "\t" if first.count("\t") > first.count(",") else ","
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+        return list(enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1))
     except csv.Error as e:
         raise _not_ledger(name, f"CSV 格式错误：{e}", f"bad CSV: {e}") from None
-    return _rows(enumerate(records, 1), mapping, name)
 
 
-def _read_xlsx(path: Path, mapping: dict[str, str] | None, sheet: str | None) -> list[LedgerRow]:
+@contextmanager
+def _workbook(path: Path) -> Iterator[Any]:
+    """An XLSX workbook, read-only, after the zip-bomb check."""
     from openpyxl import load_workbook
 
     name = path.name
@@ -417,6 +429,14 @@ def _read_xlsx(path: Path, mapping: dict[str, str] | None, sheet: str | None) ->
         raise _not_ledger(name, f"无法作为 XLSX 打开：{type(e).__name__}",
                           f"cannot open it as XLSX: {type(e).__name__}") from None
     try:
+        yield wb
+    finally:
+        wb.close()
+
+
+def _read_xlsx(path: Path, mapping: dict[str, str] | None, sheet: str | None) -> list[LedgerRow]:
+    name = path.name
+    with _workbook(path) as wb:
         sheets = wb.worksheets
         if sheet is not None:
             if sheet not in wb.sheetnames:
@@ -433,8 +453,6 @@ def _read_xlsx(path: Path, mapping: dict[str, str] | None, sheet: str | None) ->
                     raise
                 first_error = first_error or e
         raise first_error or _not_ledger(name, "没有工作表", "no worksheet")
-    finally:
-        wb.close()
 
 
 # ---------------------------------------------------------------- administrative ledgers
@@ -500,45 +518,12 @@ def read_actions(path: Path) -> list[tuple[str, dt.date, Decimal | None]]:
 
 
 def _raw_records(path: Path) -> list[tuple[int, Sequence[Any]]]:
-    """The rows of a CSV file or of an XLSX file's first sheet (Excel row numbers)."""
-    name = path.name
-    try:
-        size = path.stat().st_size
-    except OSError as e:
-        raise XxgkError("not-found", f"无法读取台账文件：{path}（{type(e).__name__}）",
-                        f"cannot read the ledger file: {path} ({type(e).__name__})") from None
-    if size > MAX_BYTES or size == 0:
-        raise XxgkError("not-ledger", f"台账文件为空或超过 20 MB：{name}", f"the ledger file is empty or over 20 MB: {name}")
-    data = path.read_bytes()
-    if data.startswith(b"PK\x03\x04"):
-        from openpyxl import load_workbook
-
-        try:
-            with zipfile.ZipFile(path) as z:
-                if sum(i.file_size for i in z.infolist()) > MAX_UNZIPPED:
-                    raise XxgkError("too-large", f"台账文件解压后超过 200 MB：{name}",
-                                    f"the ledger file unpacks to over 200 MB: {name}")
-            wb = load_workbook(path, read_only=True, data_only=True)
-        except XxgkError:
-            raise
-        except Exception as e:  # openpyxl raises many kinds on a zip that is not a workbook
-            raise _not_ledger(name, f"无法作为 XLSX 打开：{type(e).__name__}",
-                              f"cannot open it as XLSX: {type(e).__name__}") from None
-        try:
-            return list(enumerate(wb.worksheets[0].iter_rows(values_only=True), 1))[:MAX_ROWS + 1]
-        finally:
-            wb.close()
-    from xxgk.readers.text import decode_text
-
-    try:
-        text, _ = decode_text(data, name)
-        first = text.split("\n", 1)[0]
-        delimiter = "\t" if first.count("\t") > first.count(",") else ","
-        return list(enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1))[:MAX_ROWS + 1]
-    except XxgkError as e:
-        raise _not_ledger(name, e.message, e.message_en) from None
-    except csv.Error as e:
-        raise _not_ledger(name, f"CSV 格式错误：{e}", f"bad CSV: {e}") from None
+    """The rows of a CSV file or of an XLSX file's first sheet (spreadsheet row numbers)."""
+    data = _checked_bytes(path)
+    if not data.startswith(b"PK\x03\x04"):
+        return _csv_records(data, path.name)[:MAX_ROWS + 1]
+    with _workbook(path) as wb:
+        return list(islice(enumerate(wb.worksheets[0].iter_rows(values_only=True), 1), MAX_ROWS + 1))
 
 
 # ---------------------------------------------------------------- import

@@ -362,18 +362,13 @@ class Office:
         """
         today = today or dt.date.today()
         items = [r if isinstance(r, RequestIn) else _validated(RequestIn, r) for r in requests]
-        if dry_run:
-            with self._sessions() as s:
-                try:
-                    a = self._agency(s, agency)
-                    counters: dict[int, int] = {}
-                    return [self._add_request(s, a, req, today, counters) for req in items]
-                finally:
-                    s.rollback()
-        with self.session() as s:
+        with self._sessions() as s, s.begin() as tx:
             a = self._agency(s, agency)
-            counters = {}
-            return [self._add_request(s, a, req, today, counters) for req in items]
+            counters: dict[int, int] = {}
+            views = [self._add_request(s, a, req, today, counters) for req in items]
+            if dry_run:
+                tx.rollback()
+            return views
 
     def same_request(self, agency: str, applicant_name: str, received_on: dt.date, description: str) -> str | None:
         """The tracking number of a request already registered with the same applicant, date of
@@ -544,8 +539,7 @@ class Office:
             month_start = r.received_on.replace(day=1)
             same = s.scalars(select(Request).join(Applicant).where(
                 Request.agency_id == r.agency_id, Applicant.name == r.applicant.name,
-                Applicant.id_number.is_(r.applicant.id_number) if r.applicant.id_number is None
-                else Applicant.id_number == r.applicant.id_number,
+                Applicant.id_number.is_not_distinct_from(r.applicant.id_number),
                 Request.received_on >= month_start, Request.received_on <= r.received_on))
             ordinal = sorted((x.received_on, x.id) for x in same).index((r.received_on, r.id)) + 1
             q = fees.quote(method=method, ordinal=ordinal)

@@ -74,7 +74,7 @@ def test_dropped_cell_is_placed_by_the_column_totals() -> None:
     got = [res[f"requests.unable.not_held.{c}"].value for c in
            ["natural", "commercial", "research", "social", "legal", "other_org", "total"]]
     assert got == [2, 0, 0, 0, 0, 0, 2]
-    assert res["requests.unable.not_held.natural"].status == "inferred"
+    assert res["requests.unable.not_held.natural"].status == "placed"
 
 
 def test_run_together_row_is_split_by_the_arithmetic() -> None:

@@ -69,7 +69,7 @@ def test_csv_long_form(tmp_path: Path) -> None:
     rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8"))))
     assert len(rows) == 200 + 198
     r = next(r for r in rows if r["cell"] == "requests.new.total" and "001_" in r["source_path"])
-    assert r["value"] == "100" and r["status"] == "inferred"  # the row prints 6 cells for 7
+    assert r["value"] == "100" and r["status"] == "placed"  # the row prints 6 cells for 7
     r = next(r for r in rows if r["cell"] == "proactive.penalty.decisions" and "001_" in r["source_path"])
     assert r["value"] == "0" and r["status"] == "read" and r["line"]
     amb = next(r for r in rows if r["cell"] == "proactive.normative.issued")

@@ -78,7 +78,7 @@ def assert_exact(report: Report, truth: synth.Cells, tid: str, year: int) -> Non
 def unsound_cells(report: Report, truth: synth.Cells, printed_blank: set[str] = frozenset()) -> dict:
     """Cells read wrong with certainty, or ambiguous without the truth among the candidates.
 
-    None among the candidates means "unknown" and admits anything. A cell printed blank may
+    An incomplete candidate list (``complete`` false) admits anything. A cell printed blank may
     read as None or 0; a printed 0 must not read as None.
     """
     bad = {}
@@ -86,7 +86,7 @@ def unsound_cells(report: Report, truth: synth.Cells, printed_blank: set[str] = 
         got = report.cells[cid]
         if cid in report.ambiguous:
             cands = report.ambiguous[cid]
-            if None in cands or any(_same(c, t) for c in cands):
+            if not report.provenance[cid].complete or any(_same(c, t) for c in cands):
                 continue
             bad[cid] = ("ambiguous", t, cands)
         elif not (_same(got, t) or (cid in printed_blank and got == 0)):

@@ -1,9 +1,10 @@
 """The report model: what xxgk reads out of an annual report, and what the checker finds.
 
-``Report.cells`` maps every cell identifier of the report's template to a number, or ``None``
-where the report leaves the cell blank or the number is ambiguous; ``Report.ambiguous`` lists the
-candidate readings of every cell the text does not determine; ``Report.provenance`` says, for each
-cell, how it was obtained (read / inferred / ambiguous) and where in the source it was read.
+``Report.cells`` maps every cell identifier of the report's template to a number or ``None``;
+``Report.provenance`` accounts for every cell with exactly one status and its evidence (see
+:class:`CellInfo` and docs/cells.md): read, placed, blank, computed, resolved, ambiguous (with
+every candidate reading, also listed in ``Report.ambiguous``) or missing. A null cell is always
+explained: printed empty, left open by the text, or not found.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ Number = int | float
 _M = TypeVar("_M", bound=BaseModel)
 SCHEMA_VERSION = "1"
 
-CellStatus = Literal["read", "inferred", "ambiguous", "missing", "computed"]
+CellStatus = Literal["read", "placed", "blank", "computed", "resolved", "ambiguous", "missing"]
+CELL_STATUSES: tuple[str, ...] = ("read", "placed", "blank", "computed", "resolved", "ambiguous", "missing")
 
 
 def trusted(cls: type[_M], **fields: object) -> _M:
@@ -47,16 +49,40 @@ class Location(BaseModel):
 
 
 class CellInfo(BaseModel):
+    """How one cell was obtained, with its evidence (the output contract, docs/cells.md)."""
+
     status: CellStatus = Field(
-        description="read: printed in the table; inferred: placed or computed by the arithmetic "
-        "(a dropped cell, run-together digits); ambiguous: the text allows several readings; "
-        "missing: the row was not found; computed: counted from the disclosure office's records"
+        description="read: a printed number in its column; placed: a printed number whose column "
+        "(or cut of run-together digits) the arithmetic chose; blank: the report prints nothing "
+        "there (value null); computed: not printed, derived from an arithmetic relation (named in "
+        "`relation`) or counted from the office's records; resolved: the table alone leaves it open "
+        "and a figure stated in the prose decides it (`evidence`); ambiguous: null, with every "
+        "candidate reading; missing: null, its row or table was not found (`note` says what was "
+        "looked for and where)"
     )
-    source: Location | None = None
+    source: Location | None = Field(
+        default=None,
+        description="read/placed: the printed number; blank: the empty cell, or the row when the "
+        "whole row prints nothing; computed/resolved/ambiguous: the printed row; missing: the "
+        "region searched, when the table was found",
+    )
     candidates: list[Number | None] = Field(
-        default_factory=list, description="possible values of an ambiguous cell (null: unknown)"
+        default_factory=list,
+        description="ambiguous: every reading the text and the arithmetic allow (null: the cell "
+        "left empty); resolved: the readings the table allowed before the prose decided",
     )
-    note: str | None = None
+    complete: bool = Field(
+        default=True,
+        description="false when an ambiguous cell's readings cannot all be listed; `note` says why",
+    )
+    relation: str | None = Field(
+        default=None, description="computed: the relation that gives the value, e.g. "
+        "requests-row-total@new (rule code @ row or column), or office-records",
+    )
+    evidence: Location | None = Field(
+        default=None, description="resolved: the sentence of the prose that decides the value",
+    )
+    note: str | None = Field(default=None, description="in words, Chinese first")
 
 
 class Headline(BaseModel):
@@ -66,6 +92,7 @@ class Headline(BaseModel):
     value: Number | None = Field(description="null when the prose leaves the number out")
     unit: str | None = None
     source: Location
+    sentence: Location | None = Field(default=None, description="the whole sentence it was read in")
 
 
 class PartText(BaseModel):

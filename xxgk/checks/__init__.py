@@ -211,26 +211,41 @@ def _prose(report: Report, t: Template) -> list[Finding]:
 def _reading(report: Report, t: Template) -> list[Finding]:
     out: list[Finding] = []
     for cid, cands in report.ambiguous.items():
-        shown = "、".join("未知" if c is None else _fmt(c) for c in cands) or "未知"
-        note = report.provenance[cid].note if cid in report.provenance else None
+        info = report.provenance.get(cid)
+        shown = "、".join("空白" if c is None else _fmt(c) for c in cands)
+        shown_en = ", ".join("blank" if c is None else _fmt(c) for c in cands)
+        if info is not None and not info.complete:
+            why = (info.note or "").split(" / ")
+            shown = (f"候选值包括 {shown}，" if shown else "") + f"无法全部列出（{why[0]}）"
+            shown_en = (f"candidates include {shown_en}; " if shown_en else "") + \
+                f"not all can be listed ({why[-1]})"
+        else:
+            shown = f"候选值为 {shown}"
+            shown_en = f"candidates: {shown_en}"
         out.append(_f(
             "cell-ambiguous",
-            f"{cid}：原文无法唯一确定，候选值为 {shown}",
-            f"{cid}: the text does not determine this number; candidates: "
-            f"{', '.join('unknown' if c is None else _fmt(c) for c in cands) or 'unknown'}"
-            + (f" ({note})" if note else ""),
+            f"{cid}：原文无法唯一确定，{shown}",
+            f"{cid}: the text does not determine this number; {shown_en}",
             [cid],
-            source=report.provenance[cid].source if cid in report.provenance else None,
+            source=info.source if info is not None else None,
         ))
-    inferred = [c for c, p in report.provenance.items() if p.status == "inferred"]
-    if inferred:
-        by_table: dict[str, list[str]] = defaultdict(list)
-        for c in inferred:
-            by_table[c.split(".")[0]].append(c)
-        for table, cells in by_table.items():
-            out.append(_f("cell-inferred",
-                          f"{t.table(table).title}：{len(cells)}个数字由勾稽关系推定",
-                          f"{table}: {len(cells)} numbers placed or computed by the arithmetic", cells))
+    by_status: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+    for c, p in report.provenance.items():
+        if p.status in ("placed", "computed", "resolved") and report.format != "records":
+            by_status[c.split(".")[0]][p.status].append(c)
+    for table, groups in by_status.items():
+        cells = [c for g in groups.values() for c in g]
+        parts = []
+        parts_en = []
+        for status, zh in (("placed", "由勾稽关系定位"), ("computed", "未印出、由勾稽关系计算"),
+                           ("resolved", "由正文所述数字确定")):
+            if groups.get(status):
+                parts.append(f"{len(groups[status])}个{zh}")
+                parts_en.append(f"{len(groups[status])} {status}")
+        out.append(_f("cell-inferred",
+                      f"{t.table(table).title}：{'，'.join(parts)}",
+                      f"{table}: {', '.join(parts_en)} (placed or computed by the arithmetic, or "
+                      f"decided by the prose)", cells))
     widths: dict[tuple[str, int, int], list] = defaultdict(list)
     for d in report.diagnostics:
         if d.kind == "row-width":

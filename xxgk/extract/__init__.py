@@ -22,7 +22,7 @@ from xxgk.extract.locate import (
     locate_table,
 )
 from xxgk.extract.slots import Slot, slots
-from xxgk.extract.solve import UNKNOWN, CellResult, ColumnSpec, PrintedRow, solve_table
+from xxgk.extract.solve import UNKNOWN, CellResult, ColumnSpec, Figure, PrintedRow, solve_table
 from xxgk.model import CellInfo, Diagnostic, Headline, Location, PartText, Report, trusted
 from xxgk.normalize import _RESIDUE, Compact, normalize
 from xxgk.template import Template, load_template, template_for_year, template_ids
@@ -100,6 +100,20 @@ def extract(
             "annual report on government information disclosure",
         )
 
+    # --- prose figures first: they may decide cells the tables leave open
+    prose_end = ct.source(tables["proactive"].start) if tables["proactive"].start >= 0 else len(text)
+    headlines: list[Headline] = []
+    figures: list[Figure] = []
+    specs = {s.key: s for s in meta.headline_specs()}
+    for spec, f, n, sentence in meta.find_headlines(text, 0, prose_end):
+        h = Headline(key=spec.key, value=int(n) if n else None, unit=spec.unit,
+                     source=lines.loc(f.start, f.end),
+                     sentence=lines.loc(sentence.start, sentence.end) if sentence else None)
+        headlines.append(h)
+        if h.value is not None and specs[spec.key].cells:
+            sums = tuple(tuple(e.split("+")) for e in specs[spec.key].cells)
+            figures.append(Figure(sums, h.value, h.sentence or h.source))
+
     cells: dict[str, CellResult] = {}
     printed_rows: dict[str, list[PrintedRow]] = {}
     for key, lt in tables.items():
@@ -108,7 +122,7 @@ def extract(
         if not rows:
             continue
         blank_style = any(_interior_blank(r.slots) for r in rows)
-        cells.update(solve_table(rows, t.equations, blank_style))
+        cells.update(solve_table(rows, t.equations, blank_style, figures))
         _row_diagnostics(t, key, rows, cells, lines, diagnostics)
 
     report_cells: dict[str, int | float | None] = {}
@@ -118,14 +132,14 @@ def extract(
         res = cells.get(cid)
         if res is None:
             report_cells[cid] = None
-            provenance[cid] = trusted(CellInfo,
-                status="missing", source=None, candidates=[], note="row not found in the report")
+            provenance[cid] = _missing(t, cid, tables, ct, lines)
             continue
         v = res.value
         report_cells[cid] = None if v is UNKNOWN else v  # type: ignore[assignment]
-        src = lines.loc(res.slot.start, res.slot.end) if res.slot and res.slot.end > res.slot.start else None
+        src = lines.loc(res.slot.start, res.slot.end) if res.slot is not None else None
         provenance[cid] = trusted(CellInfo,
-            status=res.status, source=src, candidates=res.candidates, note=res.note)
+            status=res.status, source=src, candidates=res.candidates, complete=res.complete,
+            relation=res.relation, evidence=res.evidence, note=res.note)
         if res.status == "ambiguous":
             ambiguous[cid] = res.candidates
 
@@ -182,13 +196,6 @@ def extract(
             detail={"from": a.isoformat(), "to": b.isoformat()},
         ))
 
-    prose_end = ct.source(tables["proactive"].start) if tables["proactive"].start >= 0 else len(text)
-    headlines: list[Headline] = []
-    for spec, f, n in meta.find_headlines(text, 0, prose_end):
-        headlines.append(Headline(
-            key=spec.key, value=int(n) if n else None, unit=spec.unit,
-            source=lines.loc(f.start, f.end),
-        ))
     for f in meta.find_missing_numbers(text, 0, len(text)):
         diagnostics.append(Diagnostic(
             kind="number-missing", message=f"正文数字缺失：“{f.value.strip()}”",
@@ -214,6 +221,27 @@ def extract(
         headlines=headlines,
         diagnostics=diagnostics,
     )
+
+
+def _missing(t: Template, cid: str, tables: dict[str, LocatedTable], ct: Compact, lines: _Lines) -> CellInfo:
+    """A cell whose row (or table) was not found: what was looked for, and where."""
+    spec = t.cell(cid)
+    table = t.table(spec.table)
+    label = f"{spec.row.numbering}{spec.row.label.text}"
+    lt = tables.get(spec.table)
+    if lt is None or lt.start < 0:
+        heads = "、".join(b.rows[0].label.text for b in table.blocks if b.rows)[:60]
+        return trusted(CellInfo,
+            status="missing", source=None, candidates=[], complete=True, relation=None, evidence=None,
+            note=f"未找到统计表“{table.title}”：全文中没有找到其行标签（如“{heads}”）"
+                 f" / table not found: none of its row labels appear in the text")
+    a = ct.source(lt.start)
+    b = ct.source_end(max(lt.end, lt.start + 1))
+    return trusted(CellInfo,
+        status="missing", source=lines.loc(a, b), candidates=[], complete=True, relation=None, evidence=None,
+        note=f"未找到表格行“{label}”：在“{table.title}”表中（第{lines.loc(a, a).line}行起）按模板顺序查找，"
+             f"包括其已知变体 / row {spec.row.key!r} not found in the table (searched from line "
+             f"{lines.loc(a, a).line}, in template order, with its known variants)")
 
 
 def _interior_blank(sl: list[Slot]) -> bool:

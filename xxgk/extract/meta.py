@@ -164,15 +164,35 @@ def find_period(text: str) -> tuple[dt.date, dt.date, Found] | None:
     return a, b, Found(m.group(0), m.start(), m.end())
 
 
-def find_headlines(text: str, start: int = 0, stop: int | None = None) -> list[tuple[HeadlineSpec, Found, str]]:
-    """Headline figures in ``text[start:stop]``: (spec, where, number text, '' if left out)."""
+_SENTENCE_END = re.compile(r"[。；;！？!?\n]")
+
+
+def sentence_around(text: str, start: int, end: int, lo: int = 0, hi: int | None = None) -> Found:
+    """The sentence holding ``text[start:end]`` (between sentence marks or line breaks)."""
+    hi = len(text) if hi is None else hi
+    a = start
+    while a > lo and not _SENTENCE_END.match(text, a - 1):
+        a -= 1
+    m = _SENTENCE_END.search(text, end, hi)
+    b = m.end() if m and text[m.start()] != "\n" else (m.start() if m else hi)
+    while a < b and text[a].isspace():
+        a += 1
+    return Found(text[a:b], a, b)
+
+
+def find_headlines(
+    text: str, start: int = 0, stop: int | None = None,
+) -> list[tuple[HeadlineSpec, Found, str, Found]]:
+    """Headline figures in ``text[start:stop]``: (spec, where, number text ('' if left out), the
+    sentence it was read in)."""
     stop = len(text) if stop is None else stop
     out = []
     for spec in headline_specs():
         for pat in spec.patterns:
             m = pat.search(text, start, stop)
             if m:
-                out.append((spec, Found(m.group(0), m.start(), m.end()), m.group("n")))
+                out.append((spec, Found(m.group(0), m.start(), m.end()), m.group("n"),
+                            sentence_around(text, m.start(), m.end(), start, stop)))
                 break
     return out
 

@@ -58,6 +58,7 @@ class ColumnSpec:
 class Placement:
     slot: int | None  # index of the slot the value came from; None: not printed
     split: bool = False  # the slot's digits were cut into several cells
+    empty_row: bool = False  # the whole row prints nothing: the cell is blank, not computed
 
 
 @dataclass(slots=True)
@@ -380,7 +381,7 @@ def _direct(row: PrintedRow, blank_style: bool) -> RowCandidate | None:
         # no number printed after the label (empty cells, or none at all in a report flattened
         # onto one line): the row is blank
         n = len(row.columns)
-        return RowCandidate((None,) * n, (Placement(None),) * n, 0)
+        return RowCandidate((None,) * n, (Placement(None, empty_row=True),) * n, 0)
     has_num = any(s.is_num for s in sl)
     if not blank_style:
         picked = [(i, s) for i, s in enumerate(sl) if s.is_num]
@@ -405,16 +406,38 @@ def _direct(row: PrintedRow, blank_style: bool) -> RowCandidate | None:
 @dataclass
 class CellResult:
     value: Value
-    status: str  # read | inferred | ambiguous
+    status: str  # read | placed | blank | computed | resolved | ambiguous
     candidates: list[Number | None]
     slot: Slot | None
     note: str | None = None
+    relation: str | None = None
+    complete: bool = True
+    evidence: object | None = None  # resolved: the prose figure that decided it
+
+
+@dataclass(frozen=True)
+class Figure:
+    """A figure stated in the prose that may decide cells the table leaves open: ``value`` must
+    equal one of ``sums`` (each a list of cell ids added together)."""
+
+    sums: tuple[tuple[str, ...], ...]
+    value: Number
+    source: object  # where it was read (passed back in CellResult.evidence)
+
+
+_ZERO_BLANK = "未印出；按勾稽关系为0，本表以空白表示0 / not printed; the arithmetic gives 0, which this table leaves empty"
 
 
 def solve_table(
-    rows: list[PrintedRow], equations: Sequence[Equation], blank_style: bool
+    rows: list[PrintedRow], equations: Sequence[Equation], blank_style: bool,
+    figures: Sequence[Figure] = (),
 ) -> dict[str, CellResult]:
-    """Read every printed row of one table, choosing alignments jointly."""
+    """Read every printed row of one table, choosing alignments jointly.
+
+    Where the best alignments disagree on a cell, a figure stated in the prose may decide it:
+    the alignments that agree with the figure are kept when some, but not all, do; a cell they
+    then determine is ``resolved``. A figure never overrides a cell the table determines.
+    """
     signed = {c.cell_id for r in rows for c in r.columns if c.signed}
     table_cells = {c.cell_id for r in rows for c in r.columns}
     table_eqs = [eq for eq in equations if set(eq.cells) <= table_cells]
@@ -431,63 +454,139 @@ def solve_table(
         if best2 and best2[0][0] < best[0][0]:
             best, options, too_many = best2, options2, too_many2
 
+    open_before = _open_cells(rows, best, options, too_many)
+    deciding: dict[str, Figure] = {}
+    if open_before and len(best) > 1 and not too_many:
+        for fig in figures:
+            if not any(c in open_before for s in fig.sums for c in s):
+                continue
+            agree = [b for b in best if any(_sum_is(b[2], s, fig.value) for s in fig.sums)]
+            if agree and len(agree) < len(best):
+                best = agree
+                for s in fig.sums:
+                    for c in s:
+                        deciding.setdefault(c, fig)
+    open_after = _open_cells(rows, best, options, too_many) if deciding else open_before
+
     results: dict[str, CellResult] = {}
-    single = len(best) == 1 and not too_many
+    final = best[0][2]
     for ri, r in enumerate(rows):
+        chosen = best[0][1][ri]
+        r.chosen = chosen
+        row_slot = _row_slot(r)
         for ci, col in enumerate(r.columns):
             cid = col.cell_id
-            if single:
-                seen_vals: list[Value] = [best[0][2][cid]]
-            else:
-                seen_vals = []
-                for _score, _combo, vals in best:
-                    v = vals[cid]
-                    if not any(_same(v, s) for s in seen_vals):
-                        seen_vals.append(v)
-            if too_many or r.truncated:
-                for cand in options[ri]:
-                    v = cand.values[ci]
-                    if not any(_same(v, s) for s in seen_vals):
-                        seen_vals.append(v)
-            chosen = best[0][1][ri]
-            r.chosen = chosen
             place = chosen.placements[ci]
             slot = r.slots[place.slot] if place.slot is not None else None
-            if r.truncated and not any(v is UNKNOWN for v in seen_vals):
-                seen_vals.append(UNKNOWN)  # readings beyond the enumeration's limit: never taken as read
-            if len(seen_vals) > 1 or seen_vals[0] is UNKNOWN:
-                cands = sorted(
-                    (v for v in seen_vals if v is not UNKNOWN),
-                    key=lambda v: (v is None, v if isinstance(v, (int, float)) else 0),
-                )
-                cand_list: list[Number | None] = [
-                    v for v in cands if not isinstance(v, _Unknown)
-                ]
-                if any(v is UNKNOWN for v in seen_vals):
-                    cand_list.append(None)
+            if cid in open_after:
+                seen_vals = open_after[cid]
+                known = [v for v in seen_vals if v is not UNKNOWN]
+                cands: list[Number | None] = sorted(
+                    known, key=lambda v: (v is None, v if isinstance(v, (int, float)) else 0))  # type: ignore[arg-type, return-value]
+                complete = not any(v is UNKNOWN for v in seen_vals)
+                if r.truncated:
+                    note = ("读法过多，无法全部列出：本行数字的切分方式超过枚举上限 / too many readings to list: "
+                            "the row's digits can be cut in more ways than the enumeration limit")
+                    complete = False
+                elif not complete:
+                    note = ("本行少印了数字，勾稽关系不能确定此格，其值无法列举 / a cell of this row is not printed "
+                            "and the arithmetic does not determine this one: its value cannot be listed")
+                else:
+                    note = "原文与勾稽关系允许多种读法 / the text and the arithmetic allow several readings"
+                results[cid] = CellResult(None, "ambiguous", cands, slot or row_slot, note, complete=complete)
+                continue
+            v = final[cid]
+            if cid in open_before:
+                fig = deciding.get(cid) or next(iter(deciding.values()))
+                was = [x for x in open_before[cid] if x is not UNKNOWN]
                 results[cid] = CellResult(
-                    None, "ambiguous", cand_list, slot,
-                    "the text and the arithmetic allow several readings"
-                    if len(seen_vals) > 1 else "not printed and not determined by the arithmetic",
+                    None if v is UNKNOWN else v, "resolved", was, slot or row_slot,  # type: ignore[arg-type]
+                    "表格本身不能确定，正文所述数字确定了此格 / the table leaves it open; a figure in the prose decides it",
+                    evidence=fig.source,
                 )
                 continue
-            v = seen_vals[0]
             if place.slot is None:
-                note = "not printed; computed from the arithmetic"
-                if v == 0 and blank_style:
+                if place.empty_row:
+                    results[cid] = CellResult(None, "blank", [], row_slot,
+                                              "整行未印数字 / the row prints no number")
+                    continue
+                relation = _relation(cid, final, equations)
+                note = "未印出，由勾稽关系计算 / not printed; computed from the arithmetic"
+                if (v == 0 and blank_style) or v is None:
                     v = None
-                    note = "not printed; the arithmetic leaves it empty (the table writes zeros as blanks)"
-                results[cid] = CellResult(v, "inferred", [], None, note)
+                    note = _ZERO_BLANK
+                results[cid] = CellResult(v, "computed", [], row_slot, note, relation=relation)
             elif place.split:
                 results[cid] = CellResult(
-                    v, "inferred", [], slot,
-                    f"cut from run-together digits {slot.text!r}" if slot else None,
+                    v, "placed", [], slot,
+                    f"由连写数字“{slot.text}”按列数和勾稽关系切分 / cut from run-together digits {slot.text!r}"
+                    if slot else None,
                 )
+            elif v is None:
+                results[cid] = CellResult(None, "blank", [], slot, "空白单元格 / empty cell")
             elif len(options[ri]) > 1 or chosen.edits > 0:
-                results[cid] = CellResult(v, "inferred", [], slot, "column placed by the arithmetic")
+                results[cid] = CellResult(v, "placed", [], slot,
+                                          "所在列由勾稽关系确定 / column placed by the arithmetic")
             else:
                 results[cid] = CellResult(v, "read", [], slot)
     return results
+
+
+def _sum_is(vals: dict[str, Value], cells: Sequence[str], target: Number) -> bool:
+    total = 0.0
+    for c in cells:
+        v = vals.get(c)
+        if v is UNKNOWN:
+            return False
+        total += v or 0  # type: ignore[operator]
+    return abs(total - target) < EPS
+
+
+def _open_cells(
+    rows: list[PrintedRow], best: list[tuple[tuple[int, int], list[RowCandidate], dict[str, Value]]],
+    options: list[list[RowCandidate]], too_many: bool,
+) -> dict[str, list[Value]]:
+    """Cells the best alignments leave open, with every value they take (UNKNOWN: not listed)."""
+    out: dict[str, list[Value]] = {}
+    for ri, r in enumerate(rows):
+        for ci, col in enumerate(r.columns):
+            cid = col.cell_id
+            seen: list[Value] = []
+            for _score, _combo, vals in best:
+                v = vals[cid]
+                if not any(_same(v, s) for s in seen):
+                    seen.append(v)
+            if too_many or r.truncated:
+                for cand in options[ri]:
+                    v = cand.values[ci]
+                    if not any(_same(v, s) for s in seen):
+                        seen.append(v)
+            if r.truncated and not any(v is UNKNOWN for v in seen):
+                seen.append(UNKNOWN)  # readings beyond the enumeration's limit: never taken as read
+            if len(seen) > 1 or seen[0] is UNKNOWN:
+                out[cid] = seen
+    return out
+
+
+def _row_slot(r: PrintedRow) -> Slot | None:
+    """A slot spanning the row's printed values (or None when nothing was printed)."""
+    if not r.slots:
+        return None
+    a, b = r.slots[0].start, r.slots[-1].end
+    return Slot("blank", "", a, b)
+
+
+def _relation(cid: str, vals: dict[str, Value], equations: Sequence[Equation]) -> str | None:
+    """The first equation holding ``cid`` whose other cells are all known: the one that gives it."""
+    fallback = None
+    for eq in equations:
+        if cid not in eq.cells:
+            continue
+        if all(c == cid or isinstance(vals.get(c), (int, float)) or vals.get(c) is None for c in eq.cells) \
+                and all(c in vals for c in eq.cells):
+            return f"{eq.rule}@{eq.where}"
+        fallback = fallback or f"{eq.rule}@{eq.where}"
+    return fallback
 
 
 def _joint(

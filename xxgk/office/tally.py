@@ -178,7 +178,8 @@ def tally(s: Session, agency: Agency, year: int) -> Report:
     cells = {cid: cells.get(cid) for cid in t.cell_ids}
     computed = computed_cells(t)
     provenance = {
-        cid: CellInfo(status="computed", note="由台账记录计算 / counted from the records") if cid in computed
+        cid: CellInfo(status="computed", relation="office-records",
+                      note="由台账记录计算 / counted from the records") if cid in computed
         else CellInfo(status="read", note="经办人填写 / entered by the officer") if cells[cid] is not None
         else CellInfo(status="missing", note="台账未记录，经办人未填写 / not in the records, not entered")
         for cid in t.cell_ids

@@ -27,7 +27,8 @@ EXPECTED = {
         ("agency-unnamed", "", None),
     ],
     "003_7097c5c10f7e9ea9": [
-        ("late-publication", "2022-02-15", None),
+        # signed 安泽县人民政府, speaks of 我县: the county government's own report, due 31 March
+        ("deadline-applied", "期限2022-03-31", None),
         ("part-heading-missing", "第三部分", None),
         ("part-heading-missing", "第四部分", None),
         ("label-variant", "现行冇效件数", None),
@@ -99,8 +100,39 @@ def test_government_report_deadline_is_31_march(tmp_path: Path) -> None:
     p = tmp_path / "gov.txt"
     p.write_text(text, "utf-8")
     report = xxgk.parse(p)
-    assert any(f.rule == "late-publication" for f in xxgk.check(report, agency_kind="department"))
+    assert report.agency_kind == "government"
+    assert any("安泽县人民政府" in r for r in report.agency_kind_reasons)
+    assert any("我县" in r for r in report.agency_kind_reasons)
+    assert not any(f.rule == "late-publication" for f in xxgk.check(report))
+    # --agency-kind overrides the report's own evidence
+    late = [f for f in xxgk.check(report, agency_kind="department") if f.rule == "late-publication"]
+    assert late and "--agency-kind" in late[0].message and "2022-01-31" in late[0].message
     assert not any(f.rule == "late-publication" for f in xxgk.check(report, agency_kind="government"))
+
+
+@pytest.mark.parametrize(("title", "signature", "body", "kind"), [
+    ("安泽县人民政府", None, "", "government"),
+    ("安泽县", None, "", "government"),  # the region's own report
+    (None, "安泽县人民政府", "我县深入贯彻……推动我县政务公开", "government"),
+    ("三门峡市陕州区人民政府办公室", None, "全区各部门……全区", "office"),
+    ("某市发展和改革委员会", None, "我委", "department"),
+    ("洛阳市洛龙区翠云路街道办事处", None, "", "township"),
+    ("某某镇人民政府", None, "我镇", "township"),
+    (None, None, "我局认真贯彻……我局", "department"),
+    (None, "某市生态环境局", "全市生态环境系统……全市……全市", "department"),
+])
+def test_agency_kind_from_title_signature_and_body(title, signature, body, kind) -> None:  # type: ignore[no-untyped-def]
+    from xxgk.agency import decide
+
+    d = decide(title, signature, body)
+    assert d.kind == kind, d.reasons
+    assert d.reasons
+
+
+def test_deadline_said_with_its_reason_for_a_department() -> None:
+    findings = xxgk.check(xxgk.parse(SEEDS / "001_319638bbe0944d0f.txt"), agency_kind="auto")
+    applied = [f for f in findings if f.rule in ("deadline-applied", "late-publication")]
+    assert applied and "2022-01-31" in applied[0].message and "廊坊市人民政府办公室" in applied[0].message
 
 
 def test_wrong_template_for_year(tmp_path: Path) -> None:

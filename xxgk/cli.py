@@ -46,8 +46,11 @@ class CheckFormat(StrEnum):
 
 class AgencyKind(StrEnum):
     auto = "auto"
-    department = "department"
     government = "government"
+    office = "office"
+    department = "department"
+    township = "township"
+    other = "other"
 
 
 Paths = Annotated[list[Path], typer.Argument(help="文件或文件夹 / files or folders", show_default=False)]
@@ -160,8 +163,9 @@ def check(
     jobs: Jobs = 0,
     max_size: MaxSize = 20,
     agency_kind: Annotated[AgencyKind, typer.Option(
-        "--agency-kind", help="发布期限按部门（1月31日）或本级政府（3月31日）/ deadline as a department "
-        "or a government's own report")] = AgencyKind.auto,
+        "--agency-kind", help="机关类别，决定发布期限（本级政府3月31日，其他1月31日）；默认由标题、落款和正文判断 / "
+        "the agency's kind, which decides the deadline (a government's own report 31 March, others 31 "
+        "January); by default decided from the title, signature and body")] = AgencyKind.auto,
     show_info: Annotated[bool, typer.Option("--info/--no-info", help="显示提示级别结果 / show info findings")] = False,
 ) -> None:
     """核查年度报告（勾稽关系、缺项、正文与表格矛盾、逾期发布等）；发现错误时退出码为1

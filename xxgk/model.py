@@ -124,6 +124,11 @@ class Report(BaseModel):
         default=None, description="where the agency's name was read: the title or the signature"
     )
     published_date: dt.date | None
+    agency_kind: Literal["government", "office", "department", "township", "other"] | None = Field(
+        default=None, description="the kind of agency, decided from the title, the signature and the "
+        "body (it decides the statutory deadline); see agency_kind_reasons")
+    agency_kind_reasons: list[str] = Field(default_factory=list, description="the evidence, in words")
+    signature_agency: str | None = Field(default=None, description="the agency named in the signature")
     title: str | None = None
     source_path: str | None = None
     content_hash: str = Field(description="sha256 of the source bytes")

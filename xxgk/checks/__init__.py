@@ -5,16 +5,17 @@ Pure: no I/O. Rules and their codes are catalogued in :mod:`xxgk.checks.rules`.
 
 from __future__ import annotations
 
-import datetime as dt
+import re
 from collections import defaultdict
 from typing import Literal
 
+from xxgk.agency import KindDecision, decide
 from xxgk.checks.rules import rule
 from xxgk.extract.meta import headline_specs
 from xxgk.model import Finding, Report
 from xxgk.template import Template, load_template
 
-AgencyKind = Literal["auto", "department", "government"]
+AgencyKind = Literal["auto", "government", "office", "department", "township", "other"]
 
 
 def _f(code: str, message: str, message_en: str, cells: list[str] | None = None, **kw) -> Finding:  # type: ignore[no-untyped-def]
@@ -119,34 +120,46 @@ def _structure(report: Report, t: Template) -> list[Finding]:
     return out
 
 
-def _timeliness(report: Report, agency_kind: AgencyKind) -> list[Finding]:
+def agency_kind(report: Report, override: str = "auto") -> KindDecision:
+    """The agency's kind for the deadline: ``override`` (``--agency-kind``) or the report's own."""
+    if override != "auto":
+        return decide(None, None, "", override)
+    if report.agency_kind is not None and report.agency_kind_reasons:
+        return KindDecision(report.agency_kind, list(report.agency_kind_reasons))
+    title_agency = None
+    if report.title:
+        m = re.match(r"(.*?)20\d{2}\s*年", report.title)
+        title_agency = m.group(1) if m else None
+    body = "\n".join(p.text for p in report.parts.values())
+    return decide(title_agency or (report.agency if report.agency_source == "title" else None),
+                  report.signature_agency or (report.agency if report.agency_source == "signature" else None),
+                  body)
+
+
+def _timeliness(report: Report, agency_kind_option: str) -> list[Finding]:
     out: list[Finding] = []
     y = report.report_year
     if y is not None and report.published_date is not None:
-        kind = agency_kind
-        assumed = ""
-        assumed_en = ""
-        if kind == "auto":
-            name = report.agency or ""
-            if report.agency_source == "title" and name.endswith("人民政府"):
-                kind = "government"
-            else:
-                kind = "department"
-                if name.endswith("人民政府"):
-                    assumed = "（标题未写明为本级政府年度报告，按部门报告期限核查）"
-                    assumed_en = " (the title does not say this is the government's own report; " \
-                                 "checked against the departments' deadline)"
-        deadline = dt.date(y + 1, 1, 31) if kind == "department" else dt.date(y + 1, 3, 31)
+        k = agency_kind(report, agency_kind_option)
+        deadline = k.deadline(y)
+        why = "；".join(k.reasons)
+        why_en = "; ".join(k.reasons_en) if k.reasons_en else ""
         if report.published_date > deadline:
-            who = "部门" if kind == "department" else "本级政府"
             days = (report.published_date - deadline).days
             out.append(_f(
                 "late-publication",
-                f"发布日期{report.published_date.isoformat()}晚于{who}年度报告的法定期限"
-                f"{deadline.isoformat()}（逾期{days}天）{assumed}",
-                f"published {report.published_date.isoformat()}, {days} days after the "
-                f"{'departments' if kind == 'department' else 'government'}' deadline "
-                f"{deadline.isoformat()}{assumed_en}",
+                f"发布日期{report.published_date.isoformat()}晚于法定期限{deadline.isoformat()}（逾期{days}天）："
+                f"{k.basis}（依据：{why}）",
+                f"published {report.published_date.isoformat()}, {days} days after the deadline "
+                f"{deadline.isoformat()}: {k.basis_en}" + (f" (evidence: {why_en})" if why_en else ""),
+            ))
+        else:
+            out.append(_f(
+                "deadline-applied",
+                f"按期发布：发布日期{report.published_date.isoformat()}，期限{deadline.isoformat()}，"
+                f"{k.basis}（依据：{why}）",
+                f"published on time: {report.published_date.isoformat()}, deadline {deadline.isoformat()}, "
+                f"{k.basis_en}" + (f" (evidence: {why_en})" if why_en else ""),
             ))
     elif report.published_date is None:
         out.append(_f("published-date-unknown", "报告正文中未找到发布日期，无法核查是否按时发布",

@@ -41,6 +41,8 @@ _RULES: list[RuleInfo] = [
     RuleInfo("late-publication", "error", "发布晚于法定期限（部门1月31日前，本级政府3月31日前）",
              "published after the legal deadline (31 January for departments, 31 March for a "
              "government's own report)", "timeliness"),
+    RuleInfo("deadline-applied", "info", "发布期限核查：所用期限及其依据（机关类别由标题、落款和正文判断）",
+             "the deadline applied and why (the agency's kind, from title, signature and body)", "timeliness"),
     RuleInfo("published-date-unknown", "info", "报告中未找到发布日期", "no publication date in the report",
              "timeliness"),
     RuleInfo("period-not-calendar-year", "error", "统计期限不是报告年度的1月1日至12月31日",

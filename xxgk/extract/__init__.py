@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
+from xxgk.agency import decide
 from xxgk.document import Document
 from xxgk.errors import XxgkError
 from xxgk.extract import meta
@@ -174,6 +175,7 @@ def extract(
             message="报告未写明发布机关名称" + (f"（标题仅写“{title_agency}”）" if title_agency else ""),
             detail={"title_agency": title_agency},
         ))
+    kind = decide(title_agency, sig_agency.value if sig_agency else None, text)
     if year is None:
         period = meta.find_period(text)
         if period:
@@ -208,6 +210,9 @@ def extract(
         agency=agency,
         agency_source=agency_source,  # type: ignore[arg-type]
         published_date=published,
+        agency_kind=kind.kind,
+        agency_kind_reasons=kind.reasons,
+        signature_agency=sig_agency.value if sig_agency else None,
         title=re.sub(r"\s*\n\s*", "", title.value) if title else None,
         source_path=source_path,
         content_hash=content_hash,
@@ -284,7 +289,11 @@ def _printed_rows(
             continue
         start = ct.source_end(anchor.match.end)
         if k + 1 < len(lt.anchors):
-            end_c = lt.anchors[k + 1].start
+            nxt = lt.anchors[k + 1]
+            end_c = nxt.start
+            if nxt.block is not anchor.block:
+                # the next block's heading and column labels are not this row's cells
+                end_c = min(end_c, next((b for blk, b in lt.block_starts if blk is nxt.block), end_c))
         else:
             end_c = _limit_after(anchor.match.end, headings, tables, ct)
         end = ct.source(end_c) if end_c < len(ct.text) else len(text)

@@ -50,10 +50,12 @@ def slots(text: str, start: int, end: int) -> list[Slot]:
     # Drop residue numbers.
     cleaned: list[tuple[str, str, int, int]] = []
     for i, (kind, s, a, b) in enumerate(toks):
-        if kind == "num":
+        if kind in ("num", "dash"):
             prev_k = toks[i - 1][0] if i > 0 else "ws"
             next_k = toks[i + 1][0] if i + 1 < len(toks) else "ws"
-            if next_k == "other" or (prev_k == "other" and next_k not in ("ws", "unit")):
+            if kind == "dash" and (prev_k == "other" or next_k == "other"):
+                continue  # "本年增/减", "—年—": part of a word, not an empty cell
+            if kind == "num" and (next_k == "other" or (prev_k == "other" and next_k not in ("ws", "unit"))):
                 continue
         if kind in ("other", "unit"):
             continue

@@ -20,13 +20,14 @@ from xxgk.extract.locate import (
     LocatedTable,
     detect_template,
     find_headings,
+    find_label,
     locate_table,
 )
 from xxgk.extract.slots import Slot, slots
 from xxgk.extract.solve import UNKNOWN, CellResult, ColumnSpec, Figure, PrintedRow, solve_table
 from xxgk.model import CellInfo, Diagnostic, Headline, Location, PartText, Report, trusted
 from xxgk.normalize import _RESIDUE, Compact, normalize
-from xxgk.template import Template, load_template, template_for_year, template_ids
+from xxgk.template import Block, Row, Template, load_template, template_for_year, template_ids
 
 _UNIT = re.compile(r"单位\s*[:：]?\s*(万元|元)")
 _PROSE_RUN = re.compile(r"[\u4e00-\u9fff]{4,}")
@@ -271,7 +272,11 @@ def _printed_rows(
     if lt.flat_start >= 0:
         block = lt.block_starts[0][0]
         start = ct.source_end(lt.flat_start)
-        end = ct.source(_limit_after(lt.flat_start, headings, tables, ct))
+        limit_c = _limit_after(lt.flat_start, headings, tables, ct)
+        end = ct.source(limit_c)
+        by_rows = _flat_by_rows(block, ct, text, lt.flat_start, limit_c)
+        if by_rows:
+            return by_rows
         # the values end where prose begins
         first_num = re.search(r"\d", text[start:end])
         if first_num:
@@ -304,6 +309,41 @@ def _printed_rows(
         ]
         rows.append(PrintedRow(cols, slots(text, start, end), label=anchor.row.key))
     return rows
+
+
+def _flat_by_rows(block: Block, ct: Compact, text: str, start_c: int, limit_c: int) -> list[PrintedRow]:
+    """The one-row table printed as one row per row label instead (行政复议 / 未经复议直接起诉 /
+    复议后起诉, each with its five cells), as converters and some agencies write it: rows whose
+    labels follow the first values in order. Empty when the table is printed as one row."""
+    data_rows = block.data_rows()
+    c = ct.text
+    first_num = re.search(r"\d", c[start_c:limit_c])
+    if first_num is None:
+        return []
+    found: list[tuple[Row, int, int]] = []  # row, compact start of its values, compact label start
+    pos = start_c
+    for k, row in enumerate(data_rows):
+        if k == 0:
+            found.append((row, start_c, start_c))
+            continue
+        m = find_label(c, row.label, pos, limit_c)
+        if m is None or not re.search(r"\d", c[pos:m.start]):
+            return []
+        found.append((row, m.end, m.start))
+        pos = m.end
+    out: list[PrintedRow] = []
+    for k, (row, a, _) in enumerate(found):
+        b = found[k + 1][2] if k + 1 < len(found) else limit_c
+        sa = ct.source_end(a) if a > start_c else ct.source_end(start_c)
+        sb = ct.source(b) if b < len(c) else len(text)
+        if k + 1 == len(found):
+            m = _PROSE_RUN.search(text, sa, sb)
+            if m and re.search(r"\d", text[sa:m.start()]):
+                sb = m.start()
+        cols = [ColumnSpec(cid, col.signed, col.decimal)
+                for cid, col in zip(block.cell_ids(row), block.row_columns(row), strict=True)]
+        out.append(PrintedRow(cols, slots(text, sa, sb), label=row.key))
+    return out
 
 
 def _row_diagnostics(

@@ -104,8 +104,9 @@ def read_document(data: bytes, name: str = "<bytes>") -> Document:
     kind = sniff(data)
     if kind is None:
         from xxgk.readers.html import looks_like_html, read_html
+        from xxgk.readers.markdown import looks_like_markdown
 
-        if looks_like_html(data):
+        if looks_like_html(data) and not looks_like_markdown(data[:200_000].decode("utf-8", "replace")):
             return read_html(data, name)
     if kind is not None:
         raise XxgkError(
@@ -114,4 +115,8 @@ def read_document(data: bytes, name: str = "<bytes>") -> Document:
             f"not a plain-text report ({kind[1]}); this format is not supported yet: {name}",
         )
     text, encoding = decode_text(data, name)
+    from xxgk.readers.markdown import looks_like_markdown, read_markdown
+
+    if looks_like_markdown(text):
+        return read_markdown(text, name, encoding)
     return Document.from_text(text, encoding=encoding)

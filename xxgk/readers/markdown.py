@@ -1,0 +1,202 @@
+"""Markdown, as PDF and Word converters write it (MinerU, marker, pandoc, docling, chat tools),
+into the intermediate Document.
+
+Tables come in three shapes and are read as tables, by content, like every other format:
+
+* pipe tables (``| 规章 | 0 | 0 | 0 |`` with a ``|---|`` rule), cells possibly holding ``<br>``,
+  escaped pipes, bold markers; a converter may emit one small table per printed row, header
+  rows shifted or repeated — the extractor finds rows by their labels, not by position;
+* HTML ``<table>`` elements inside the Markdown (MinerU keeps merged cells this way), read with
+  the HTML reader's grid (rowspan, colspan);
+* pandoc grid tables (``+----+----+`` rules, cells continued over several ``|`` lines).
+
+Everything else is a paragraph per line, with heading marks, list markers, emphasis, links and
+images reduced to their text.
+"""
+
+from __future__ import annotations
+
+import re
+
+from xxgk.document import Document, TableCell
+from xxgk.errors import XxgkError
+
+_PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$|^[^|\n]*\S\s*\|\s*\S.*$")
+_PIPE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
+_GRID_RULE = re.compile(r"^\s*\+(?:[-=:]+\+)+\s*$")
+_HTML_TABLE_START = re.compile(r"<table\b", re.I)
+_HTML_TABLE_END = re.compile(r"</table\s*>", re.I)
+_BR = re.compile(r"<br\s*/?>", re.I)
+_TAG = re.compile(r"<[^>\n]{1,200}>")
+_HEADING = re.compile(r"^\s{0,3}#{1,6}\s*")
+_LIST = re.compile(r"^\s{0,6}(?:[-*+]\s+|>\s?)")
+_IMAGE = re.compile(r"!\[[^\]\n]*\]\([^)\n]*\)")
+_LINK = re.compile(r"\[([^\]\n]*)\]\([^)\n]*\)")
+_EMPH = re.compile(r"\*\*|__|(?<!\w)\*(?=\S)|(?<=\S)\*(?!\w)|`")
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|])")
+
+MAX_TABLES = 2000
+MAX_CELLS = 200_000
+
+
+def looks_like_markdown(text: str) -> bool:
+    """Pipe tables with their rule line, grid tables, or HTML tables inside plain text."""
+    lines = text.splitlines()[:4000]
+    if any(_PIPE_RULE.match(ln) and "-" in ln and "|" in ln for ln in lines):
+        return True
+    if any(_GRID_RULE.match(ln) for ln in lines):
+        return True
+    head = text[:4096].lower()
+    return bool(_HTML_TABLE_START.search(text)) and "<html" not in head and "<body" not in head
+
+
+def _inline(s: str) -> str:
+    s = _BR.sub(" ", s)
+    s = _IMAGE.sub("", s)
+    s = _LINK.sub(r"\1", s)
+    s = _TAG.sub("", s)
+    s = _ESCAPE.sub(r"\1", s)
+    s = _EMPH.sub("", s)
+    return s.replace("&nbsp;", " ").replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">")
+
+
+def _split_pipes(line: str) -> list[str]:
+    """Cells of a pipe-table row (escaped pipes stay in the cell)."""
+    s = line.strip()
+    cells: list[str] = []
+    buf: list[str] = []
+    i = 0
+    while i < len(s):
+        ch = s[i]
+        if ch == "\\" and i + 1 < len(s) and s[i + 1] == "|":
+            buf.append("|")
+            i += 2
+            continue
+        if ch == "|":
+            cells.append("".join(buf))
+            buf = []
+        else:
+            buf.append(ch)
+        i += 1
+    cells.append("".join(buf))
+    if s.startswith("|"):
+        cells = cells[1:]
+    if s.endswith("|") and not s.endswith("\\|"):
+        cells = cells[:-1]
+    return cells
+
+
+def _row(cells: list[str], r: int) -> list[TableCell]:
+    return [TableCell(" ".join(_inline(c).split()), r, k) for k, c in enumerate(cells)]
+
+
+def _html_table(fragment: str) -> list[list[TableCell]]:
+    import lxml.html
+
+    from xxgk.readers.html import _grid
+
+    try:
+        el = lxml.html.fragment_fromstring(fragment, create_parent="div")
+    except Exception:  # lxml raises several kinds on broken markup
+        return []
+    tables = el.xpath(".//table")
+    rows: list[list[TableCell]] = []
+    for t in tables:
+        if t.xpath("ancestor::table"):
+            continue
+        rows.extend(_grid(t))
+    return rows
+
+
+def read_markdown(text: str, name: str = "<bytes>", encoding: str | None = None) -> Document:
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    items: list[str | list[list[TableCell]]] = []
+    i = 0
+    n = len(lines)
+    tables = cells = 0
+    while i < n:
+        line = lines[i]
+        if _HTML_TABLE_START.search(line):
+            # an HTML table: up to its closing tag (text before it on the line is a paragraph)
+            at = _HTML_TABLE_START.search(line).start()  # type: ignore[union-attr]
+            head, rest = line[:at], line[at:]
+            if head.strip():
+                items.append(_inline(head).strip())
+            buf = [rest]
+            depth = len(_HTML_TABLE_START.findall(rest)) - len(_HTML_TABLE_END.findall(rest))
+            while depth > 0 and i + 1 < n:
+                i += 1
+                buf.append(lines[i])
+                depth += len(_HTML_TABLE_START.findall(lines[i])) - len(_HTML_TABLE_END.findall(lines[i]))
+            fragment = "\n".join(buf)
+            end = list(_HTML_TABLE_END.finditer(fragment))
+            tail = fragment[end[-1].end():] if end else ""
+            grid = _html_table(fragment[: end[-1].end()] if end else fragment)
+            if grid:
+                items.append(grid)
+                tables += 1
+                cells += sum(len(r) for r in grid)
+            if tail.strip():
+                items.append(_inline(tail).strip())
+            i += 1
+        elif _GRID_RULE.match(line):
+            grid_rows, i = _grid_table(lines, i)
+            if grid_rows:
+                items.append(grid_rows)
+                tables += 1
+                cells += sum(len(r) for r in grid_rows)
+        elif _PIPE_ROW.match(line) and "|" in line and (
+            (i + 1 < n and _PIPE_RULE.match(lines[i + 1])) or line.strip().startswith("|")
+        ):
+            rows: list[list[TableCell]] = []
+            while i < n and "|" in lines[i] and (_PIPE_ROW.match(lines[i]) or _PIPE_RULE.match(lines[i])):
+                if not _PIPE_RULE.match(lines[i]):
+                    rows.append(_row(_split_pipes(lines[i]), len(rows)))
+                i += 1
+            if rows:
+                items.append(rows)
+                tables += 1
+                cells += sum(len(r) for r in rows)
+        else:
+            s = _inline(_LIST.sub("", _HEADING.sub("", line))).strip()
+            if s:
+                items.append(s)
+            i += 1
+        if tables > MAX_TABLES or cells > MAX_CELLS:
+            raise XxgkError("too-complex", f"Markdown 表格过多，超出读取上限：{name}",
+                            f"too many Markdown tables or cells to read: {name}")
+    doc = Document.from_blocks(items, "markdown")
+    doc.encoding = encoding
+    return doc
+
+
+def _grid_table(lines: list[str], i: int) -> tuple[list[list[TableCell]], int]:
+    """A pandoc grid table from the rule at ``lines[i]``: each row runs from one rule line to
+    the next; its cells' text is joined over the row's lines."""
+    rule = lines[i]
+    bounds = [k for k, ch in enumerate(rule) if ch == "+"]
+    rows: list[list[TableCell]] = []
+    i += 1
+    current: list[list[str]] = []
+    while i < len(lines):
+        line = lines[i]
+        if _GRID_RULE.match(line):
+            if current:
+                cells = [" ".join(" ".join(parts).split()) for parts in current]
+                rows.append(_row(cells, len(rows)))
+            current = []
+            bounds = [k for k, ch in enumerate(line) if ch == "+"] or bounds
+            i += 1
+            continue
+        if not line.strip().startswith("|"):
+            break
+        pieces = [line[a + 1:b] for a, b in zip(bounds, bounds[1:], strict=False)] if len(bounds) > 1 else \
+            _split_pipes(line)
+        if not current:
+            current = [[] for _ in pieces]
+        for k, p in enumerate(pieces[: len(current)]):
+            current[k].append(p.strip(" |"))
+        i += 1
+    if current:
+        rows.append(_row([" ".join(" ".join(p).split()) for p in current], len(rows)))
+    return rows, i

@@ -155,6 +155,8 @@ def locate_table(
             lt.anchors.append(RowAnchor(block, row, m, numbering_start(c, m.start)))
             pos = m.end
         lt.end = pos
+        if not first_row:
+            _fuzzy_rows(c, block, lt, key, uses)
     # A table is found when most of its rows are: a stray "其他" or "总计" elsewhere is not a table.
     data_rows = [r for b in table.blocks for r in b.data_rows()]
     found = [a for a in lt.anchors if not a.row.group]
@@ -164,6 +166,87 @@ def locate_table(
         lt.start = lt.end = -1
         lt.block_starts = []
     return lt
+
+
+FUZZY_SPAN = 2000  # the most compact characters searched for one misprinted label
+
+
+def max_distance(label: str) -> int:
+    """How many characters a misprint may change: one in a short label, more in long ones."""
+    n = len(label)
+    return 0 if n < 4 else 1 if n <= 8 else 2 if n <= 16 else 3
+
+
+def fuzzy_find(c: str, pattern: str, start: int, stop: int) -> tuple[int, int, int] | None:
+    """The best approximate occurrence of ``pattern`` in ``c[start:stop]`` (Sellers' algorithm:
+    edit distance with a free start), as (distance, start, end); None when it is farther than a
+    misprint, holds a digit, or is not the only best place."""
+    k = max_distance(pattern)
+    stop = min(stop, start + FUZZY_SPAN)
+    if k == 0 or stop - start < len(pattern) - k:
+        return None
+    m = len(pattern)
+    prev = list(range(m + 1))
+    best: list[tuple[int, int]] = []  # (distance, end)
+    for j in range(start, stop):
+        ch = c[j]
+        cur = [0] * (m + 1)
+        for i in range(1, m + 1):
+            cur[i] = min(prev[i] + 1, cur[i - 1] + 1, prev[i - 1] + (pattern[i - 1] != ch))
+        prev = cur
+        if cur[m] <= k:
+            best.append((cur[m], j + 1))
+    if not best:
+        return None
+    d = min(x for x, _ in best)
+    ends = [e for x, e in best if x == d]
+    # one place only: consecutive ends are the same occurrence, give or take a character
+    if ends[-1] - ends[0] > k + 1:
+        return None
+    end = ends[0]
+    # the start: the best alignment of the reversed pattern ending at ``end``
+    rp = pattern[::-1]
+    prev = list(range(m + 1))
+    a = end
+    for j in range(end - 1, max(start, end - m - k) - 1, -1):
+        cur = [0] * (m + 1)
+        for i in range(1, m + 1):
+            cur[i] = min(prev[i] + 1, cur[i - 1] + 1, prev[i - 1] + (rp[i - 1] != c[j]))
+        prev = cur
+        if cur[m] == d:
+            a = j
+            break
+    found = c[a:end]
+    if any(ch.isdigit() for ch in found):
+        return None
+    return d, a, end
+
+
+def _fuzzy_rows(c: str, block: Block, lt: LocatedTable, key: str, uses: list[LabelUse]) -> None:
+    """Rows of ``block`` whose label was not found: a misprinted label (a character dropped,
+    added or replaced by a homophone, e.g. 属于三类内部事物信息) between the rows found around it
+    is matched to the template by similarity and reported as a misprinted variant."""
+    for row in block.data_rows():
+        if row.key not in lt.missing_rows:
+            continue
+        order = [r.key for r in block.rows]
+        k = order.index(row.key)
+        before = [a for a in lt.anchors if a.block is block and order.index(a.row.key) < k]
+        after = [a for a in lt.anchors if a.block is block and order.index(a.row.key) > k]
+        lo = before[-1].match.end if before else (after[0].start - ROW_WINDOW // 10 if after else -1)
+        hi = after[0].start if after else (lo + ROW_WINDOW // 10 if before else -1)
+        if lo < 0 or hi <= lo:
+            continue
+        form = c and row.label.forms()[0][0]
+        hit = fuzzy_find(c, form, lo, hi)
+        if hit is None:
+            continue
+        _d, a, b = hit
+        m = Match(a, b, c[a:b], None)
+        lt.anchors.append(RowAnchor(block, row, m, numbering_start(c, a)))
+        lt.anchors.sort(key=lambda x: x.match.start)
+        lt.missing_rows.remove(row.key)
+        uses.append(LabelUse(row.label.text, c[a:b], True, f"{key}.{row.key}", a))
 
 
 def _header_uses(c: str, block: Block, start: int, stop: int, uses: list[LabelUse]) -> None:

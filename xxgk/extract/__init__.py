@@ -30,6 +30,7 @@ from xxgk.normalize import _RESIDUE, Compact, normalize
 from xxgk.template import Block, Row, Template, load_template, template_for_year, template_ids
 
 _UNIT = re.compile(r"单位\s*[:：]?\s*(万元|元)")
+_UNIT_AFTER = re.compile(r"[\d\s.,]*\d\s*(万元|元)")
 _PROSE_RUN = re.compile(r"[\u4e00-\u9fff]{4,}")
 
 
@@ -287,7 +288,8 @@ def _printed_rows(
             ColumnSpec(f"{block.table}.{row.key}.{c.key}", c.signed, c.decimal)
             for row in block.data_rows() for c in block.row_columns(row)
         ]
-        rows.append(PrintedRow(cols, slots(text, start, end), label=block.table))
+        rows.append(PrintedRow(cols, slots(text, start, end), label=block.table,
+                                span=(ct.source(lt.start), end)))
         return rows
     for k, anchor in enumerate(lt.anchors):
         if anchor.row.group:
@@ -298,7 +300,9 @@ def _printed_rows(
             end_c = nxt.start
             if nxt.block is not anchor.block:
                 # the next block's heading and column labels are not this row's cells
-                end_c = min(end_c, next((b for blk, b in lt.block_starts if blk is nxt.block), end_c))
+                b = next((b for blk, b in lt.block_starts if blk is nxt.block), end_c)
+                if anchor.match.end <= b < end_c:
+                    end_c = b
         else:
             end_c = _limit_after(anchor.match.end, headings, tables, ct)
         end = ct.source(end_c) if end_c < len(ct.text) else len(text)
@@ -307,7 +311,8 @@ def _printed_rows(
             ColumnSpec(cid, c.signed, c.decimal)
             for cid, c in zip(block.cell_ids(anchor.row), block.row_columns(anchor.row), strict=True)
         ]
-        rows.append(PrintedRow(cols, slots(text, start, end), label=anchor.row.key))
+        rows.append(PrintedRow(cols, slots(text, start, end), label=anchor.row.key,
+                                span=(ct.source(anchor.match.start), end)))
     return rows
 
 
@@ -342,7 +347,7 @@ def _flat_by_rows(block: Block, ct: Compact, text: str, start_c: int, limit_c: i
                 sb = m.start()
         cols = [ColumnSpec(cid, col.signed, col.decimal)
                 for cid, col in zip(block.cell_ids(row), block.row_columns(row), strict=True)]
-        out.append(PrintedRow(cols, slots(text, sa, sb), label=row.key))
+        out.append(PrintedRow(cols, slots(text, sa, sb), label=row.key, span=(sa, sb)))
     return out
 
 
@@ -404,6 +409,12 @@ def _units(t: Template, tables: dict[str, LocatedTable], ct: Compact, text: str)
                     m = _UNIT.search(text, ct.source(bstart), ct.source(first.match.start))
                     if m:
                         unit = m.group(1)
+                    elif col.unit_from_report:
+                        # the unit printed after the amount itself: "政府集中采购 135 75394432.52元"
+                        a = ct.source_end(first.match.end)
+                        m = _UNIT_AFTER.match(text, a, min(len(text), a + 60))
+                        if m:
+                            unit = m.group(1)
                 for row in block.data_rows():
                     if unit:
                         units[f"{block.table}.{row.key}.{col.key}"] = unit

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from xxgk.normalize import Compact
+from xxgk.normalize import Compact, compact
 from xxgk.template import Block, Label, Row, Template, Variant
 
 # Numbering before a label: "1." "2、" "3," "（四）" "三、" "(七)".
@@ -106,6 +106,11 @@ def find_headings(ct: Compact, t: Template) -> dict[str, Heading]:
             + "|".join(re.escape(k) for k in part.keywords) + r")"
         )
         m = pat.search(c, pos)
+        if m is None:
+            # numbered otherwise ("一、主动公开政府信息情况" in a report that does not number its
+            # overview): the part's whole title after any numeral
+            m = re.compile(r"(?<![(一二三四五六七八九十第])[一二三四五六七八九十][、.]"
+                           + re.escape(compact(part.title))).search(c, pos)
         if m:
             # the heading runs to the end of the part title, at most 30 characters
             end = m.end()
@@ -128,44 +133,68 @@ def locate_table(
         if block.layout == "flat":
             _locate_flat(c, block, pos, lt, uses)
             return lt
-        block_start = pos
-        if block.heading is not None:
-            m = find_label(c, block.heading, pos, pos + HEADER_WINDOW)
-            if m:
-                block_start = m.start
-                pos = m.end
-        first_row = True
-        header_from = pos
-        for row in block.rows:
-            window = ROW_WINDOW * (4 if first_row and not lt.anchors else 1)
-            m = find_label(c, row.label, pos, pos + window)
-            if m is None:
-                if not row.group:
-                    lt.missing_rows.append(row.key)
-                continue
-            if first_row:
-                _header_uses(c, block, header_from, m.start, uses)
-                lt.block_starts.append((block, block_start if block.heading else m.start))
-                first_row = False
-                if lt.start < 0:
-                    lt.start = block_start if block.heading and block_start < m.start else m.start
-            if m.variant is not None:
-                uses.append(LabelUse(row.label.text, m.variant.text, m.variant.ocr,
-                                     f"{key}.{row.key}", m.start))
-            lt.anchors.append(RowAnchor(block, row, m, numbering_start(c, m.start)))
-            pos = m.end
-        lt.end = pos
-        if not first_row:
-            _fuzzy_rows(c, block, lt, key, uses)
+        found = _locate_block(c, block, pos, len(c), lt, key)
+        if found is None and pos > start:
+            # a block printed before the one the template puts first (a converter or a PDF's
+            # reading order moved it): look between the table's start and here; later blocks
+            # are still searched from here
+            found = _locate_block(c, block, start, pos, lt, key)
+        if found is None:
+            lt.missing_rows += [r.key for r in block.data_rows()]
+            continue
+        anchors, end, block_start, header_from = found
+        lt.anchors += anchors
+        first = anchors[0]
+        _header_uses(c, block, header_from, first.match.start, uses)
+        lt.block_starts.append((block, block_start))
+        for a in anchors:
+            if a.match.variant is not None:
+                uses.append(LabelUse(a.row.label.text, a.match.variant.text, a.match.variant.ocr,
+                                     f"{key}.{a.row.key}", a.match.start))
+        lt.missing_rows += [r.key for r in block.data_rows() if r.key not in {a.row.key for a in anchors}]
+        pos = max(pos, end)
+        lt.end = max(lt.end, end)
+        _fuzzy_rows(c, block, lt, key, uses)
+    lt.anchors.sort(key=lambda a: a.match.start)
+    lt.block_starts.sort(key=lambda bs: bs[1])
+    if lt.block_starts:
+        lt.start = lt.block_starts[0][1]
     # A table is found when most of its rows are: a stray "其他" or "总计" elsewhere is not a table.
     data_rows = [r for b in table.blocks for r in b.data_rows()]
-    found = [a for a in lt.anchors if not a.row.group]
-    if data_rows and len(found) * 2 < len(data_rows):
+    found_rows = [a for a in lt.anchors if not a.row.group]
+    if data_rows and len(found_rows) * 2 < len(data_rows):
         lt.anchors = []
         lt.missing_rows = [r.key for r in data_rows]
         lt.start = lt.end = -1
         lt.block_starts = []
     return lt
+
+
+def _locate_block(
+    c: str, block: Block, pos: int, limit: int, lt: LocatedTable, key: str,
+) -> tuple[list[RowAnchor], int, int, int] | None:
+    """The rows of one block from ``pos`` (before ``limit``): (anchors, end, block start, where
+    the column header begins), or None when none of its rows is there."""
+    block_start = -1
+    if block.heading is not None:
+        m = find_label(c, block.heading, pos, min(limit, pos + HEADER_WINDOW))
+        if m:
+            block_start = m.start
+            pos = m.end
+    header_from = pos
+    anchors: list[RowAnchor] = []
+    for row in block.rows:
+        window = ROW_WINDOW * (4 if not anchors and not lt.anchors else 1)
+        m = find_label(c, row.label, pos, min(limit, pos + window))
+        if m is None:
+            continue
+        if not anchors and (block_start < 0 or block_start >= m.start):
+            block_start = m.start
+        anchors.append(RowAnchor(block, row, m, numbering_start(c, m.start)))
+        pos = m.end
+    if not any(not a.row.group for a in anchors):
+        return None
+    return anchors, pos, block_start, header_from
 
 
 FUZZY_SPAN = 2000  # the most compact characters searched for one misprinted label
@@ -182,7 +211,8 @@ def fuzzy_find(c: str, pattern: str, start: int, stop: int) -> tuple[int, int, i
     edit distance with a free start), as (distance, start, end); None when it is farther than a
     misprint, holds a digit, or is not the only best place."""
     k = max_distance(pattern)
-    stop = min(stop, start + FUZZY_SPAN)
+    start = max(0, start)
+    stop = min(stop, start + FUZZY_SPAN, len(c))
     if k == 0 or stop - start < len(pattern) - k:
         return None
     m = len(pattern)

@@ -21,6 +21,11 @@ _TITLE = re.compile(
     r"(?:" + "|".join(_wrappable(w) for w in ("政府信息公开", "政务公开", "信息公开")) + r")\s*"
     r"(?:" + _wrappable("工作") + r")?\s*(?:" + _wrappable("年度") + r")?\s*" + _wrappable("报告")
 )
+_TITLE_YEAR_FIRST = re.compile(
+    r"(?P<year>20\d{2})\s*年\s*(?:度)?\s*(?P<agency>[^\s\d。，,:;；>|（(]{2,40}?)\s*"
+    r"(?:" + "|".join(_wrappable(w) for w in ("政府信息公开", "政务公开", "信息公开")) + r")\s*"
+    r"(?:" + _wrappable("工作") + r")?\s*(?:" + _wrappable("年度") + r")?\s*" + _wrappable("报告")
+)
 _GENERIC_AGENCY = re.compile(
     r"^(?:本|我)?(?:[区县市州旗镇乡]|街道)?(?:人民)?政府(?:办公室|办公厅|办)?$|^(?:本|我)(?:单位|机关|局|办|委)$"
 )
@@ -40,7 +45,7 @@ _DATE = re.compile(
 _PERIOD = re.compile(
     r"统计(?:期限|时限|期间|区间|时间|周期)?(?:为|是|:)?\s*(?:自|从)?\s*"
     r"(?P<y1>20\d{2})\s*年\s*(?P<m1>\d{1,2})\s*月\s*(?P<d1>\d{1,2})\s*日\s*(?:起)?\s*(?:至|到|-|—|~)\s*"
-    r"(?P<y2>20\d{2})\s*年\s*(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日"
+    r"(?:(?P<y2>20\d{2})\s*年\s*)?(?P<m2>\d{1,2})\s*月\s*(?P<d2>\d{1,2})\s*日"
 )
 _MISSING_NUMBER = re.compile(r"(?:(?<![公一])共|共计|合计|累计|总计)\s*(?=[条件篇项期份次])")
 
@@ -74,7 +79,14 @@ def headline_specs() -> tuple[HeadlineSpec, ...]:
 
 def find_title(text: str, limit: int) -> tuple[Found | None, int | None, str | None]:
     """(title, report year, agency as printed in the title) from the text before ``limit``."""
-    m = _TITLE.search(text, 0, max(limit, 0) or len(text))
+    stop = max(limit, 0) or len(text)
+    m = _TITLE.search(text, 0, stop)
+    y = _TITLE_YEAR_FIRST.search(text, 0, stop)
+    if y is not None and (m is None or y.start() < m.start() or not m.group("agency").strip()) \
+            and _ORG_SUFFIX.search(y.group("agency")) and not _NOT_AGENCY.search(y.group("agency")):
+        # "2019年上海市人民政府办公厅政府信息公开工作年度报告": the year before the agency
+        agency = y.group("agency").strip()
+        return Found(y.group(0).strip(), y.start(), y.end()), int(y.group("year")), agency
     if not m:
         m = _TITLE.search(text)
     if not m:
@@ -128,7 +140,10 @@ def find_signature(text: str) -> tuple[Found | None, Found | None]:
 
 def find_published_date(text: str, head_end: int, report_year: int | None) -> Found | None:
     """A publication date in the page header (before the first part) or signature."""
+    period = _PERIOD.search(text, 0, max(head_end, 0))
     for m in _DATE.finditer(text, 0, max(head_end, 0)):
+        if period is not None and period.start() <= m.start() < period.end():
+            continue  # the statistics period, not a publication date
         y = int(m.group("y"))
         if report_year is not None and not (report_year < y <= report_year + 2):
             continue
@@ -158,7 +173,7 @@ def find_period(text: str) -> tuple[dt.date, dt.date, Found] | None:
         return None
     try:
         a = dt.date(int(m.group("y1")), int(m.group("m1")), int(m.group("d1")))
-        b = dt.date(int(m.group("y2")), int(m.group("m2")), int(m.group("d2")))
+        b = dt.date(int(m.group("y2") or m.group("y1")), int(m.group("m2")), int(m.group("d2")))
     except ValueError:
         return None
     return a, b, Found(m.group(0), m.start(), m.end())

@@ -20,6 +20,10 @@ _TOKEN = re.compile(
     r"|(?P<other>[^\s\d—–/\\-]+)"
 )
 _LEADING_ZERO = re.compile(r"0\d")
+# Text that, glued after a number, makes it part of prose or a heading rather than a cell; any
+# other text glued after a number is the next label or heading run into the row
+# ("行政强制42第二十条第（八）项", "…0000000三、本年度办理结果").
+_NOT_A_CELL = re.compile(r"[年月日号时分秒%‰位倍期批届次人户家名万亿余多]|[.、]\D|热线|小时")
 
 
 @dataclass(slots=True)
@@ -55,7 +59,10 @@ def slots(text: str, start: int, end: int) -> list[Slot]:
             next_k = toks[i + 1][0] if i + 1 < len(toks) else "ws"
             if kind == "dash" and (prev_k == "other" or next_k == "other"):
                 continue  # "本年增/减", "—年—": part of a word, not an empty cell
-            if kind == "num" and (next_k == "other" or (prev_k == "other" and next_k not in ("ws", "unit"))):
+            if kind == "num" and (
+                (prev_k == "other" and next_k not in ("ws", "unit"))  # 保留4位小数, 第3页
+                or (next_k == "other" and _NOT_A_CELL.match(toks[i + 1][1]))  # 2022年, 12345热线
+            ):
                 continue
         if kind in ("other", "unit"):
             continue

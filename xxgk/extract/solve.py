@@ -76,6 +76,7 @@ class PrintedRow:
     columns: list[ColumnSpec]
     slots: list[Slot]
     label: str = ""
+    span: tuple[int, int] | None = None  # the row as printed: its label and value region
     candidates: list[RowCandidate] = field(default_factory=list)
     chosen: RowCandidate | None = None
     truncated: bool = False  # too many readings to enumerate: its cells are never taken as read
@@ -454,6 +455,7 @@ def solve_table(
         if best2 and best2[0][0] < best[0][0]:
             best, options, too_many = best2, options2, too_many2
 
+    prints_zeros = any(sl.is_num and sl.text.strip("0") == "" for r in rows for sl in r.slots)
     open_before = _open_cells(rows, best, options, too_many)
     deciding: dict[str, Figure] = {}
     if open_before and len(best) > 1 and not too_many:
@@ -506,6 +508,15 @@ def solve_table(
                 )
                 continue
             if place.slot is None:
+                if place.empty_row and not r.slots and prints_zeros:
+                    # nothing at all after the label, in a table that prints its zeros: the row's
+                    # numbers were moved elsewhere (a converter, the page's reading order)
+                    results[cid] = CellResult(
+                        None, "ambiguous", [], row_slot,
+                        "此行标签后没有数字，而本表的0都印出：数字可能被转换工具或版面移到别处，无法确定 / "
+                        "nothing follows this row's label although the table prints its zeros: its "
+                        "numbers may have been moved elsewhere by a converter or the layout", complete=False)
+                    continue
                 if place.empty_row:
                     results[cid] = CellResult(None, "blank", [], row_slot,
                                               "整行未印数字 / the row prints no number")
@@ -569,9 +580,9 @@ def _open_cells(
 
 
 def _row_slot(r: PrintedRow) -> Slot | None:
-    """A slot spanning the row's printed values (or None when nothing was printed)."""
+    """A slot spanning the row's printed values (the row itself when nothing was printed)."""
     if not r.slots:
-        return None
+        return Slot("blank", "", *r.span) if r.span else None
     a, b = r.slots[0].start, r.slots[-1].end
     return Slot("blank", "", a, b)
 

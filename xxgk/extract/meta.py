@@ -83,7 +83,8 @@ def find_title(text: str, limit: int) -> tuple[Found | None, int | None, str | N
     m = _TITLE.search(text, 0, stop)
     y = _TITLE_YEAR_FIRST.search(text, 0, stop)
     if y is not None and (m is None or y.start() < m.start() or not m.group("agency").strip()) \
-            and _ORG_SUFFIX.search(y.group("agency")) and not _NOT_AGENCY.search(y.group("agency")):
+            and _ORG_SUFFIX.search(y.group("agency")) and not _NOT_AGENCY.search(y.group("agency")) \
+            and not _GENERIC_AGENCY.match(y.group("agency").strip()):
         # "2019年上海市人民政府办公厅政府信息公开工作年度报告": the year before the agency
         agency = y.group("agency").strip()
         return Found(y.group(0).strip(), y.start(), y.end()), int(y.group("year")), agency

@@ -508,7 +508,7 @@ def solve_table(
                 )
                 continue
             if place.slot is None:
-                if place.empty_row and not r.slots and prints_zeros:
+                if place.empty_row and prints_zeros and not blank_style and len(r.slots) < len(r.columns):
                     # nothing at all after the label, in a table that prints its zeros: the row's
                     # numbers were moved elsewhere (a converter, the page's reading order)
                     results[cid] = CellResult(

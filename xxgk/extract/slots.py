@@ -90,8 +90,16 @@ def _build(cleaned: list[tuple[str, str, int, int]]) -> list[Slot]:
             hard = True
             if i > last_value and i > 0 and "\n" in s:
                 # after the row's last value, a line break ends the row: what follows it (the
-                # next row's indent, a blank line) is not a cell of this row
+                # next row's indent) is not a cell of this row; tabs before the break are empty
+                # cells, and in a one-cell-per-line layout the empty lines between may be too
                 empty = s[: s.index("\n")].count("\t")
+                if not tab_row and empty == 0:
+                    lines = s.split("\n")[1:-1]  # whole lines between the value's and the next
+                    out.extend(Slot("blank", "", a, a, hard=False) for ln in lines if not ln.strip())
+                    continue
+            elif tabs and i == 0 and "\n" in s and tab_row:
+                # values on a line of their own, tab-separated: each leading tab closes an empty cell
+                empty = s[s.rindex("\n") + 1:].count("\t")
             elif tabs:
                 empty = n - 1 if i < last_value else n  # boundaries between cells, or before the row's end
             elif i == 0 and tab_row:

@@ -1,29 +1,37 @@
 """Writing a report in the official layout: HTML, DOCX, PDF, XLSX and Markdown.
 
 All five render the same grids (:mod:`xxgk.layout`, derived from the template declaration).
-Fonts are those Chinese government documents use where installed (方正小标宋 for the title, 黑体
-for headings, 仿宋_GB2312 for the text), falling back to Noto CJK (Debian's fonts-noto-cjk), which
-the PDF embeds. Pages are A4 with the GB/T 9704 margins.
+HTML and DOCX name the fonts Chinese government documents use (方正小标宋 for the title, 黑体 for
+headings, 仿宋_GB2312 for the text) and free ones after them. The PDF is set in the fonts xxgk
+ships (:mod:`xxgk.fonts`: Noto Serif SC, Noto Sans SC for headings), embedded, so it never depends
+on the fonts a machine has, and is checked before it is handed out (:mod:`xxgk.pdfcheck`): a PDF
+with a character printed as a box is refused, never written. Pages are A4 with the GB/T 9704
+margins.
 """
 
 from __future__ import annotations
 
 import html
 import io
+import logging
 import re
+import warnings
 from dataclasses import replace
 from typing import Any
 
+from xxgk import fonts
 from xxgk.checks import run as check
 from xxgk.errors import XxgkError
 from xxgk.layout import Grid, LCell, fmt, placed, sections, title
 from xxgk.model import Report
+from xxgk.pdfcheck import verify_pdf
 from xxgk.template import load_template
 
 FORMATS = ("docx", "html", "pdf", "xlsx", "md")
-# The official faces first; then free TrueType faces from Debian (fonts-arphic-uming for 宋/仿宋,
-# fonts-wqy-zenhei for 黑体), which PDF subsetting handles in about a second; Noto CJK last (its
-# large CFF fonts take WeasyPrint some 15 seconds a document to subset).
+# The installed faces, for HTML (and, behind the bundled fonts, a PDF's fallback): the official
+# faces first; then free TrueType faces from Debian (fonts-arphic-uming for 宋/仿宋,
+# fonts-wqy-zenhei for 黑体); Noto CJK last (its large CFF fonts take WeasyPrint some 15 seconds a
+# document to subset).
 TITLE_FONTS = '"方正小标宋简体", "FZXiaoBiaoSong-B05S", "AR PL UMing CN", "Noto Serif CJK SC", serif'
 HEAD_FONTS = '"黑体", "SimHei", "WenQuanYi Zen Hei", "Noto Sans CJK SC", sans-serif'
 BODY_FONTS = '"仿宋_GB2312", "仿宋", "FangSong", "AR PL UMing CN", "Noto Serif CJK SC", serif'
@@ -68,18 +76,30 @@ def render(report: Report, to: str, *, force: bool = False) -> bytes:
 # 楷体 for the second-level headings inside a part's text (GB/T 9704), then the body's faces.
 KAI_FONTS = '"楷体_GB2312", "楷体", "KaiTi", "STKaiti", "AR PL UKai CN", ' + BODY_FONTS
 
-_CSS = f"""
+
+def _css(bundled: bool = False) -> str:
+    """The page's style sheet. With ``bundled`` (the PDF), the fonts xxgk ships come first in
+    every stack, declared with @font-face; the installed faces stay behind them as a fallback for
+    a character the bundled fonts lack."""
+    title_f, head_f, body_f, kai_f = TITLE_FONTS, HEAD_FONTS, BODY_FONTS, KAI_FONTS
+    faces = ""
+    if bundled:
+        serif, sans = f'"{fonts.SERIF.family}"', f'"{fonts.SANS.family}"'
+        title_f, head_f = f"{serif}, {title_f}", f"{sans}, {serif}, {head_f}"
+        body_f, kai_f = f"{serif}, {body_f}", f"{serif}, {kai_f}"
+        faces = fonts.font_faces()
+    return faces + f"""
 @page {{ size: A4; margin: 37mm 26mm 35mm 28mm;
-  @bottom-center {{ content: "— " counter(page) " —"; font-family: {BODY_FONTS}; font-size: 14pt; }} }}
+  @bottom-center {{ content: "— " counter(page) " —"; font-family: {body_f}; font-size: 14pt; }} }}
 html {{ -webkit-text-size-adjust: 100%; text-size-adjust: 100%; }}
-body {{ font-family: {BODY_FONTS}; font-size: 16pt; line-height: 1.6; color: #000; background: #fff;
+body {{ font-family: {body_f}; font-size: 16pt; line-height: 1.6; color: #000; background: #fff;
   max-width: 46em; margin: 2em auto; padding: 0 1em; }}
-h1 {{ font-family: {TITLE_FONTS}; font-size: 22pt; line-height: 1.4; text-align: center; font-weight: normal;
+h1 {{ font-family: {title_f}; font-size: 22pt; line-height: 1.4; text-align: center; font-weight: normal;
   margin: 0 0 1em; }}
 h1 span {{ display: inline-block; }}
 @media print {{ h1 span.agency {{ display: inline; }} }}
-h2 {{ font-family: {HEAD_FONTS}; font-size: 16pt; font-weight: normal; margin: 1em 0 .5em; }}
-h3 {{ font-family: {KAI_FONTS}; font-size: 16pt; font-weight: normal; text-indent: 2em; margin: 0 0 .3em; }}
+h2 {{ font-family: {head_f}; font-size: 16pt; font-weight: normal; margin: 1em 0 .5em; }}
+h3 {{ font-family: {kai_f}; font-size: 16pt; font-weight: normal; text-indent: 2em; margin: 0 0 .3em; }}
 h1, h2, h3 {{ break-after: avoid; page-break-after: avoid; }}
 p {{ text-indent: 2em; margin: 0 0 .3em; overflow-wrap: break-word; orphans: 2; widows: 2; }}
 .sig {{ margin-top: 1em; }}
@@ -104,6 +124,7 @@ tr, tbody.block {{ break-inside: avoid; page-break-inside: avoid; }}
   .sr {{ display: none; }}
 }}
 """
+
 
 _SUBHEADING = re.compile(r"^[（(][一二三四五六七八九十]{1,3}[）)]")
 
@@ -182,6 +203,10 @@ def _signed(report: Report) -> tuple[list[Any], list[str]]:
 
 
 def to_html(report: Report) -> str:
+    return _page(report, _css())
+
+
+def _page(report: Report, css: str) -> str:
     head = html.escape(title(report))
     # A title too long for a line breaks before 政府信息公开…, on screen also after the agency's
     # name, never inside a word (in print the agency stays on the year's line: the PDF reader
@@ -203,18 +228,40 @@ def to_html(report: Report) -> str:
         body.append('<div class="sig">' + "".join(f"<p>{html.escape(s)}</p>" for s in sig) + "</div>")
     return (f'<!DOCTYPE html>\n<html lang="zh-CN"><head><meta charset="utf-8">'
             f'<meta name="viewport" content="width=device-width, initial-scale=1">'
-            f"<title>{head}</title><style>{_CSS}</style></head>\n<body><main>\n"
+            f"<title>{head}</title><style>{css}</style></head>\n<body><main>\n"
             + "\n".join(body) + "\n</main></body></html>\n")
 
 
+class _NotdefRecords(logging.Filter):
+    """Keeps WeasyPrint's ".notdef glyph rendered" warnings off the terminal: the self-check
+    reports those characters itself, in one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith(".notdef glyph")
+
+
 def to_pdf(report: Report) -> bytes:
-    """A4 PDF of the HTML layout, fonts embedded (WeasyPrint)."""
+    """A4 PDF of the HTML layout in the bundled fonts, embedded (WeasyPrint), handed out only if
+    its self-check passes: every character of the page came out as text, none as a .notdef box,
+    every font embedded (:func:`xxgk.pdfcheck.verify_pdf`); otherwise XxgkError."""
     try:
-        import weasyprint
+        with warnings.catch_warnings():
+            # "No fonts configured in FontConfig" on a machine without fonts: the PDF brings its own.
+            warnings.filterwarnings("ignore", message=".*FontConfig.*")
+            import weasyprint
     except ImportError:  # pragma: no cover - a dependency
         raise XxgkError("needs-weasyprint", "输出 PDF 需要 WeasyPrint（pip install weasyprint）",
                         "PDF output needs WeasyPrint (pip install weasyprint)") from None
-    return weasyprint.HTML(string=to_html(report)).write_pdf()
+    fonts.check_bundled()
+    page = _page(report, _css(bundled=True))
+    logger, quiet = logging.getLogger("weasyprint"), _NotdefRecords()
+    logger.addFilter(quiet)
+    try:
+        pdf = weasyprint.HTML(string=page).write_pdf()
+    finally:
+        logger.removeFilter(quiet)
+    verify_pdf(pdf, page)
+    return pdf
 
 
 # ---------------------------------------------------------------- DOCX

@@ -10,7 +10,9 @@ from xxgk.template import Equation, load_template
 
 
 def kinds(text: str) -> list[str]:
-    return [s.text or "_" for s in slots(text, 0, len(text))]
+    """Slots as text: "_" an empty cell, "~" an empty line after the row's last value that may be
+    an empty cell or the separation from the next row (the aligner decides)."""
+    return [s.text or ("_" if s.hard or s.is_num else "~") for s in slots(text, 0, len(text))]
 
 
 @pytest.mark.parametrize(
@@ -18,7 +20,8 @@ def kinds(text: str) -> list[str]:
     [
         ("\t\t0\t0\t0", ["_", "0", "0", "0"]),  # tab row after a label cell: one empty label column
         (" 99 1\n\n\n\n100\n", ["99", "1", "_", "_", "_", "100"]),  # first cells on the label's line
-        ("\n\t1\n\t0\n\n", ["1", "0"]),  # the line break ends the row  # one tab-indented cell per line
+        ("\n\t1\n\t0\n\n", ["1", "0", "~"]),  # one tab-indented cell per line; the empty line may be a cell
+        ("\n\t1\n\t0\n", ["1", "0"]),  # the line break ends the row
         ("\n\n\n0", ["_", "_", "_", "0"]),  # label line left empty, then empty lines
         ("308", ["308"]),
         ("0\t—\t5", ["0", "—", "5"]),  # a dash is an explicit empty cell

@@ -136,13 +136,7 @@ def _interior_blank(vals: list) -> bool:
     return len(nums) >= 2 and any(v is None for v in vals[nums[0]:nums[-1]])
 
 
-@pytest.mark.parametrize("layout", [
-    "tabs",
-    pytest.param("lines", marks=pytest.mark.xfail(strict=True, reason="extractor: blank cells outside table 三 "
-                 "in the one-cell-per-line layout (a line-start tab is an indent or an empty cell)")),
-    pytest.param("labelline", marks=pytest.mark.xfail(strict=True, reason="extractor: blank cells outside table 三 "
-                 "in the label-line layout")),
-])
+@pytest.mark.parametrize("layout", ["tabs", "lines", "labelline"])
 @_settings(5)
 @given(seed=SEEDS, tid=st.sampled_from(TEMPLATES))
 @example(seed=10, tid="2019")  # 行政许可⇥2008⇥⇥ read as 20, 0, 8
@@ -268,10 +262,9 @@ def test_run_together_decimal_number_is_cut() -> None:
     assert not unsound_cells(report, cells)
 
 
-@pytest.mark.xfail(strict=True, reason="extractor: table 三 with blanks for zeros but no blank "
-                   "between two numbers in any row is not seen as writing zeros as blanks: "
-                   "'…数量\\t\\t\\t\\t\\t\\t1\\t1' is ambiguous (sound, but not exact)")
-def test_known_blank_table_without_interior_blank_is_ambiguous() -> None:
+def test_blank_table_without_interior_blank_reads_exactly() -> None:
+    """Table 三 with blanks for zeros but no blank between two numbers in any row: the row's
+    explicit cells fit its columns exactly ('…数量⇥⇥⇥⇥⇥⇥1⇥1'); once ambiguous, now read."""
     t = load_template("2021")
     changes: synth.Cells = {c: None for c in t.cell_ids if c.startswith("requests.")}
     for row in ("new", "granted", "total"):

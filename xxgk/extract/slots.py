@@ -95,7 +95,16 @@ def _build(cleaned: list[tuple[str, str, int, int]]) -> list[Slot]:
                 empty = s[: s.index("\n")].count("\t")
                 if not tab_row and empty == 0:
                     lines = s.split("\n")[1:-1]  # whole lines between the value's and the next
-                    out.extend(Slot("blank", "", a, a, hard=False) for ln in lines if not ln.strip())
+                    if any("\t" in ln for ln in lines):
+                        # tab-indented cells, one per line: a line holding only a tab is an empty
+                        # cell, up to the empty line that separates this row from the next
+                        for ln in lines:
+                            if "\t" not in ln:
+                                break
+                            out.append(Slot("blank", "", a, a))
+                    else:
+                        # empty lines may be empty cells or the separation from the next row
+                        out.extend(Slot("blank", "", a, a, hard=False) for _ in lines)
                     continue
             elif tabs and i == 0 and "\n" in s and tab_row:
                 # values on a line of their own, tab-separated: each leading tab closes an empty cell

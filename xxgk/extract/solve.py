@@ -178,7 +178,8 @@ def _enumerate(
         else:
             values.append(None)
             places.append(Placement(i))
-            yield from rec(i + 1, j + 1, edits + blank_cost)
+            # an empty line after the row's last value is a cell only when the arithmetic wants it
+            yield from rec(i + 1, j + 1, edits + (blank_cost if slot.hard else max(1, blank_cost)))
             values.pop()
             places.pop()
         # drop the slot
@@ -302,13 +303,14 @@ def _clean(x: float) -> Number:
 
 
 def row_candidates(
-    row: PrintedRow, equations: Sequence[Equation], blank_style: bool, slack: bool = True
+    row: PrintedRow, equations: Sequence[Equation], blank_style: bool, slack: bool = True,
+    exact_blanks: bool = False,
 ) -> list[RowCandidate]:
     """Candidate alignments of one printed row (see the module docstring)."""
     ids = [c.cell_id for c in row.columns]
     local = _local_equations(equations, tuple(ids))
     signed = {c.cell_id for c in row.columns if c.signed}
-    direct = _direct(row, blank_style)
+    direct = _direct(row, blank_style, exact_blanks)
     if direct is not None:
         vals0: dict[str, Value] = dict(zip(ids, direct.values, strict=True))
         direct.violations = evaluate(vals0, local, signed)
@@ -375,23 +377,33 @@ def _local_equations(equations: Sequence[Equation], ids: tuple[str, ...]) -> lis
     return found
 
 
-def _direct(row: PrintedRow, blank_style: bool) -> RowCandidate | None:
-    """The reading that takes the slots as printed, one per column, if there is exactly one."""
+def _direct(row: PrintedRow, blank_style: bool, exact_blanks: bool = False) -> RowCandidate | None:
+    """The reading that takes the slots as printed, one per column, if there is exactly one.
+
+    In a table that writes zeros as blanks (``blank_style``), empty slots up to the last number are
+    cells, and empty slots after it fill the row's last columns. Otherwise numbers alone are read,
+    unless ``exact_blanks`` (nothing in the table suggests layout residue) and the row's explicit
+    cells, empty ones included, fit its columns exactly.
+    """
     sl = row.slots
     if not any(s.is_num for s in sl):
         # no number printed after the label (empty cells, or none at all in a report flattened
         # onto one line): the row is blank
         n = len(row.columns)
         return RowCandidate((None,) * n, (Placement(None, empty_row=True),) * n, 0)
-    has_num = any(s.is_num for s in sl)
-    if not blank_style:
-        picked = [(i, s) for i, s in enumerate(sl) if s.is_num]
-    elif has_num:
-        last = max(i for i, s in enumerate(sl) if s.is_num)
+    n = len(row.columns)
+    last = max(i for i, s in enumerate(sl) if s.is_num)
+    if blank_style:
         picked = list(enumerate(sl[: last + 1]))
+        if len(picked) < n:
+            picked += list(enumerate(sl))[last + 1: last + 1 + n - len(picked)]
     else:
-        picked = list(enumerate(sl))
-    if len(picked) != len(row.columns):
+        picked = [(i, s) for i, s in enumerate(sl) if s.is_num]
+        if len(picked) != n and exact_blanks:
+            hard = [(i, s) for i, s in enumerate(sl) if s.is_num or s.hard]
+            if len(hard) == n:
+                picked = hard
+    if len(picked) != n:
         return None
     values: list[Value] = []
     for (_, s), col in zip(picked, row.columns, strict=True):
@@ -442,15 +454,22 @@ def solve_table(
     signed = {c.cell_id for r in rows for c in r.columns if c.signed}
     table_cells = {c.cell_id for r in rows for c in r.columns}
     table_eqs = [eq for eq in equations if set(eq.cells) <= table_cells]
+    # Layout residue: a row printing all its numbers after empty slots (the tabs of label columns)
+    # means empty slots before numbers are layout here, not cells.
+    residue = any(
+        sum(1 for x in r.slots if x.is_num) == len(r.columns) and r.slots and not r.slots[0].is_num
+        for r in rows
+    )
     for r in rows:
-        r.candidates = row_candidates(r, equations, blank_style, slack=False)
+        r.candidates = row_candidates(r, equations, blank_style, slack=False, exact_blanks=not residue)
     best, options, too_many = _joint(rows, table_eqs, signed)
     if best and best[0][0][0] > 0 and any(min(c.edits for c in o) > 0 for o in options):
         # The fewest edits leave the table's arithmetic broken: let the malformed rows take one
         # more edit each, and let the arithmetic choose.
         for r, o in zip(rows, options, strict=True):
             if min(c.edits for c in o) > 0:
-                r.candidates = row_candidates(r, equations, blank_style, slack=True)
+                r.candidates = row_candidates(r, equations, blank_style, slack=True,
+                                              exact_blanks=not residue)
         best2, options2, too_many2 = _joint(rows, table_eqs, signed)
         if best2 and best2[0][0] < best[0][0]:
             best, options, too_many = best2, options2, too_many2

@@ -124,7 +124,7 @@ def extract(
         printed_rows[key] = rows
         if not rows:
             continue
-        blank_style = any(_interior_blank(r.slots) for r in rows)
+        blank_style = _blank_style(rows)
         cells.update(solve_table(rows, t.equations, blank_style, figures))
         _row_diagnostics(t, key, rows, cells, lines, diagnostics)
 
@@ -249,6 +249,23 @@ def _missing(t: Template, cid: str, tables: dict[str, LocatedTable], ct: Compact
         note=f"未找到表格行“{label}”：在“{table.title}”表中（第{lines.loc(a, a).line}行起）按模板顺序查找，"
              f"包括其已知变体 / row {spec.row.key!r} not found in the table (searched from line "
              f"{lines.loc(a, a).line}, in template order, with its known variants)")
+
+
+def _blank_style(rows: list[PrintedRow]) -> bool:
+    """Does the table write its zeros as empty cells? Yes when a row has an empty cell between two
+    numbers, or when the table prints no zero at all but has empty cells, and no row shows the
+    empty slots of label columns before a full set of numbers (layout residue)."""
+    if any(_interior_blank(r.slots) for r in rows):
+        return True
+    nums = [s for r in rows for s in r.slots if s.is_num]
+    if not nums or any(s.text.strip("0") == "" for s in nums):
+        return False
+    if not any(not s.is_num for r in rows for s in r.slots):
+        return False
+    return not any(
+        sum(1 for x in r.slots if x.is_num) == len(r.columns) and r.slots and not r.slots[0].is_num
+        for r in rows
+    )
 
 
 def _interior_blank(sl: list[Slot]) -> bool:

@@ -401,6 +401,8 @@ def _direct(row: PrintedRow, blank_style: bool, exact_blanks: bool = False) -> R
         picked = [(i, s) for i, s in enumerate(sl) if s.is_num]
         if len(picked) != n and exact_blanks:
             hard = [(i, s) for i, s in enumerate(sl) if s.is_num or s.hard]
+            while len(hard) > n and not hard[-1][1].is_num:
+                hard.pop()  # empty cells after the last number beyond the row's width: padding
             if len(hard) == n:
                 picked = hard
     if len(picked) != n:

@@ -42,6 +42,10 @@ Value = Number | None | _Unknown
 
 MAX_EDITS = 7
 MAX_ROW_CANDIDATES = 4000
+# A bound on the search for one row at one edit budget (recursion steps): a row of 40–300 digits or
+# random inserted digits could otherwise take minutes. Past it the row is truncated: its cells are
+# ambiguous, with a note saying the readings are too many to list.
+MAX_STEPS = 40_000
 MAX_COMBINATIONS = 3000
 MAX_EXTRA_EDITS = 4
 EPS = 1e-6
@@ -124,9 +128,12 @@ def _enumerate(
         cap[k] = cap[k + 1] + (len(s.text) if s.is_num and s.text.isdigit() else 1)
         nums_left[k] = nums_left[k + 1] + (1 if s.is_num else 0)
 
+    steps = 0
+
     def rec(i: int, j: int, edits: int) -> Iterator[RowCandidate]:
-        nonlocal count
-        if count >= MAX_ROW_CANDIDATES:
+        nonlocal count, steps
+        steps += 1
+        if count >= MAX_ROW_CANDIDATES or steps > MAX_STEPS:
             if stats is not None:
                 stats["truncated"] = True
             return
@@ -324,6 +331,8 @@ def row_candidates(
         level_new: list[RowCandidate] = []
         enumerated, truncated = _enumerate_cached(row.slots, row.columns, blank_style, budget)
         row.truncated = row.truncated or truncated
+        if truncated:
+            stop_level = budget  # more edits only widen a search already past its bound
         for cand in enumerated:
             vals: dict[str, Value] = dict(zip(ids, cand.values, strict=True))
             cand.violations = evaluate(vals, local, signed)

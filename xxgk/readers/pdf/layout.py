@@ -1,0 +1,241 @@
+"""Pages of text lines and tables into the document's blocks, in reading order.
+
+On a page, blocks are ordered by their top; a line printed beside a table (a part heading set to
+its left or right) goes just before the table it sits beside, never past it. Across the document:
+page numbers ("- 3 -", "— 3 —", "第 3 页", "3/7") and running headers and footers (the same
+line at the top or bottom of several pages) are dropped; lines of a paragraph wrapped at the
+right margin are joined, also over a page break; a table continued on the next page is repaired
+where the page cut it: a repeated header is dropped, a row broken over the page is put back
+together, and a merged cell cut in two (a vertical label) keeps its whole text in its first part.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from xxgk.document import TableCell
+from xxgk.readers.pdf.grid import Cell, Grid, cell_text, is_cjk, line_text, lines_of
+from xxgk.readers.pdf.page import Char
+
+_PAGE_NUMBER = re.compile(
+    r"^[\s\-—–－_~·•]*(?:第\s*)?\d{1,4}(?:\s*页)?(?:\s*[/／]\s*\d{1,4}|\s*[,，]?\s*共\s*\d{1,4}\s*页)?[\s\-—–－_~·•]*$"
+    r"|^(?:page\s*)?\d{1,4}\s*(?:of|/)\s*\d{1,4}$", re.IGNORECASE)
+# a line that starts a heading or a numbered row: never the continuation of the line before
+_MARKER = re.compile(r"^\s*(?:[（(]\s*[一二三四五六七八九十\d]+\s*[)）]|[一二三四五六七八九十]+\s*[、.．]"
+                     r"|\d+\s*[、.．](?!\d))")
+_NUMBER = re.compile(r"^[\s\d,，.．%-]+$")
+_ZONE = 0.14  # top and bottom share of a page where headers, footers and page numbers live
+
+
+@dataclass
+class Line:
+    page: int
+    text: str
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    size: float
+
+
+@dataclass
+class Page:
+    number: int
+    width: float
+    height: float
+    blocks: list[Line | Grid]
+
+
+def page_blocks(number: int, width: float, height: float, grids: list[Grid], rest: list[Char]) -> Page:
+    keyed: list[tuple[tuple[float, int, float], Line | Grid]] = [((g.top, 1, 0.0), g) for g in grids]
+    for chars in lines_of(rest):
+        text = line_text(chars)
+        if not text.strip():
+            continue
+        line = Line(number, text, chars[0].x0, max(c.x1 for c in chars), min(c.top for c in chars),
+                    max(c.bottom for c in chars), max(c.size for c in chars))
+        cy = (line.top + line.bottom) / 2
+        beside = next((g for g in grids if g.top <= cy <= g.bottom
+                       and (line.x1 <= g.left + 2 or line.x0 >= g.right - 2)), None)
+        key = (beside.top, 0, line.top) if beside is not None else (line.top, 0, 0.0)
+        keyed.append((key, line))
+    keyed.sort(key=lambda kb: kb[0])
+    return Page(number, width, height, [b for _, b in keyed])
+
+
+def drop_furniture(pages: list[Page]) -> None:
+    """Page numbers, running headers and footers out; what remains is the document's body."""
+    def edge(p: Page, b: Line | Grid) -> bool:
+        if not isinstance(b, Line):
+            return False
+        i = p.blocks.index(b)
+        ends = i < 2 or i >= len(p.blocks) - 2
+        return ends and (b.bottom <= p.height * _ZONE or b.top >= p.height * (1 - _ZONE))
+
+    seen: Counter[str] = Counter()
+    for p in pages:
+        keys = {_furniture_key(b.text) for b in p.blocks if isinstance(b, Line) and edge(p, b)}
+        seen.update(keys)
+    for p in pages:
+        keep: list[Line | Grid] = []
+        for i, b in enumerate(p.blocks):
+            if isinstance(b, Line):
+                first_last = i == 0 or i == len(p.blocks) - 1
+                if _PAGE_NUMBER.match(b.text) and (first_last or edge(p, b)):
+                    continue
+                if edge(p, b) and seen[_furniture_key(b.text)] >= 2 and "单位" not in b.text:
+                    continue
+            keep.append(b)
+        p.blocks = keep
+
+
+def _furniture_key(text: str) -> str:
+    return re.sub(r"\d+", "#", "".join(text.split()))
+
+
+def join_paragraphs(pages: list[Page]) -> list[Line | Grid]:
+    """Blocks of all pages in order, a line that ran to the right margin joined with the next
+    line when that one starts at the left margin (and is no heading or numbered item)."""
+    margins: dict[int, tuple[float, float]] = {}
+    by_width: dict[int, list[Line]] = {}
+    for p in pages:
+        by_width.setdefault(round(p.width), []).extend(
+            b for b in p.blocks if isinstance(b, Line) and len(b.text) >= 6)
+    for w, lines in by_width.items():
+        if lines:
+            margins[w] = (min(ln.x0 for ln in lines), max(ln.x1 for ln in lines))
+    out: list[Line | Grid] = []
+    prev_page: Page | None = None
+    for p in pages:
+        left, right = margins.get(round(p.width), (0.0, p.width))
+        for i, b in enumerate(p.blocks):
+            last = out[-1] if out else None
+            if isinstance(b, Line) and isinstance(last, Line) and _continues(last, b, left, right, i == 0, prev_page):
+                glue = "" if is_cjk(last.text[-1]) or is_cjk(b.text[0]) or not last.text[-1].isalpha() else " "
+                last.text = last.text + glue + b.text
+                last.x1, last.bottom, last.page = b.x1, b.bottom, b.page
+                continue
+            out.append(b)
+        prev_page = p
+    return out
+
+
+def _continues(a: Line, b: Line, left: float, right: float, first_on_page: bool, prev: Page | None) -> bool:
+    em = max(a.size, 6.0)
+    if a.x1 < right - 1.5 * em or b.x0 > left + 0.5 * em or _MARKER.match(b.text):
+        return False
+    if a.page == b.page:
+        return -0.3 * em <= b.top - a.bottom <= 1.5 * em
+    return first_on_page and prev is not None and prev.number == a.page and bool(prev.blocks) and prev.blocks[-1] is a
+
+
+def repair_splits(blocks: list[Line | Grid]) -> None:
+    """A table cut by a page break: the part on the next page follows directly (nothing but
+    page furniture between) and has the same outer edges."""
+    head: Grid | None = None
+    for a, b in zip(blocks, blocks[1:], strict=False):
+        if not (isinstance(a, Grid) and isinstance(b, Grid)):
+            head = None
+            continue
+        if b.page != a.page + 1 or abs(a.left - b.left) > 3 or abs(a.right - b.right) > 3:
+            head = None
+            continue
+        if head is None:
+            head = a
+        _drop_repeated_header(head, b)
+        _mend(a, b)
+
+
+def _key(g: Grid, c: Cell, common: list[float]) -> tuple[int, int]:
+    return (_index(common, g.xs[c.c0]), _index(common, g.xs[c.c1]))
+
+
+def _index(edges: list[float], x: float) -> int:
+    return min(range(len(edges)), key=lambda i: abs(edges[i] - x))
+
+
+def _common(a: Grid, b: Grid) -> list[float]:
+    out: list[float] = []
+    for v in sorted(a.xs + b.xs):
+        if not out or v - out[-1] > 3.0:
+            out.append(v)
+    return out
+
+
+def _squash(t: str) -> str:
+    return "".join(t.split())
+
+
+def _drop_repeated_header(head: Grid, b: Grid) -> None:
+    common = _common(head, b)
+    n = min(len(head.ys), len(b.ys)) - 2
+    for k in range(n, 0, -1):
+        top_h = [c for c in head.cells if c.r0 < k]
+        top_b = [c for c in b.cells if c.r0 < k]
+        if any(c.r1 > k for c in top_h + top_b):
+            continue
+        sig_h = sorted((c.r0, *_key(head, c, common), c.r1, _squash(c.text)) for c in top_h)
+        sig_b = sorted((c.r0, *_key(b, c, common), c.r1, _squash(c.text)) for c in top_b)
+        if sig_h == sig_b and any(s[-1] for s in sig_h):
+            _drop_rows(b, k)
+            return
+
+
+def _drop_rows(g: Grid, k: int) -> None:
+    kept = []
+    for c in g.cells:
+        if c.r1 <= k:
+            continue
+        c.r0, c.r1 = max(0, c.r0 - k), c.r1 - k
+        kept.append(c)
+    g.cells = kept
+    g.ys = g.ys[k:]
+
+
+def _mend(a: Grid, b: Grid) -> None:
+    if not a.cells or not b.cells:
+        return
+    common = _common(a, b)
+    n_a = len(a.ys) - 1
+    ends = {_key(a, c, common): c for c in a.cells if c.r1 == n_a}
+    starts = [(c, ends.get(_key(b, c, common))) for c in b.cells if c.r0 == 0]
+    pairs = [(x, y) for x, y in starts if y is not None]
+    if not pairs:
+        return
+    b_label = next((c.text for c, _ in sorted(starts, key=lambda s: s[0].c0) if c.text), "")
+    both = any(_NUMBER.match(x.text) and _NUMBER.match(y.text) for x, y in pairs if x.text and y.text)
+    one = any(bool(x.text and _NUMBER.match(x.text)) != bool(y.text and _NUMBER.match(y.text))
+              and not (x.text and y.text) for x, y in pairs)
+    row_split = not both and one and not _MARKER.match(b_label)
+    for x, y in pairs:
+        spanning = (x.r1 - x.r0 > 1 or y.r1 - y.r0 > 1) and not _MARKER.match(x.text)
+        numbers = bool(x.text and _NUMBER.match(x.text) and y.text and _NUMBER.match(y.text))
+        if (row_split or spanning) and not numbers and x.text:
+            y.text = y.text + _glue_text(y.text, x.text) + x.text if y.text else x.text
+            x.text = ""
+    if row_split and all(not c.text for c in b.cells if c.r0 == 0 and c.r1 == 1):
+        _drop_rows(b, 1)
+
+
+def _glue_text(a: str, b: str) -> str:
+    if not a or not b or is_cjk(a[-1]) or is_cjk(b[0]) or (a[-1].isdigit() and b[0].isdigit()):
+        return ""
+    return " "
+
+
+def to_items(blocks: list[Line | Grid]) -> list[str | list[list[TableCell]]]:
+    items: list[str | list[list[TableCell]]] = []
+    for b in blocks:
+        if isinstance(b, Line):
+            items.append(b.text)
+            continue
+        rows = [[TableCell(c.text, c.r0, c.c0, c.r1 - c.r0, c.c1 - c.c0) for c in row] for row in b.rows()]
+        if rows:
+            items.append(rows)
+    return items
+
+
+__all__ = ["Line", "Page", "cell_text", "drop_furniture", "join_paragraphs", "page_blocks", "repair_splits",
+           "to_items"]

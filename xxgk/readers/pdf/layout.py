@@ -204,13 +204,17 @@ def _mend(a: Grid, b: Grid) -> None:
     pairs = [(x, y) for x, y in starts if y is not None]
     if not pairs:
         return
-    b_label = next((c.text for c, _ in sorted(starts, key=lambda s: s[0].c0) if c.text), "")
+    labels = [c.text for c, _ in starts if c.text and not _NUMBER.match(c.text)]
     both = any(_NUMBER.match(x.text) and _NUMBER.match(y.text) for x, y in pairs if x.text and y.text)
     one = any(bool(x.text and _NUMBER.match(x.text)) != bool(y.text and _NUMBER.match(y.text))
               and not (x.text and y.text) for x, y in pairs)
-    row_split = not both and one and not _MARKER.match(b_label)
+    # a row broken by the page: numbers on one side only, and no label of the next part
+    # starts a numbered row of its own
+    row_split = not both and one and not any(_MARKER.match(t) for t in labels)
     for x, y in pairs:
-        spanning = (x.r1 - x.r0 > 1 or y.r1 - y.r0 > 1) and not _MARKER.match(x.text)
+        # a merged label cell cut by the page (a vertical label): its text goes to its first part
+        words = not _NUMBER.match(x.text) and not (y.text and _NUMBER.match(y.text))
+        spanning = (x.r1 - x.r0 > 1 or y.r1 - y.r0 > 1) and words and not _MARKER.match(x.text)
         numbers = bool(x.text and _NUMBER.match(x.text) and y.text and _NUMBER.match(y.text))
         if (row_split or spanning) and not numbers and x.text:
             y.text = y.text + _glue_text(y.text, x.text) + x.text if y.text else x.text

@@ -106,28 +106,34 @@ def join_paragraphs(pages: list[Page]) -> list[Line | Grid]:
     for w, lines in by_width.items():
         if lines:
             margins[w] = (min(ln.x0 for ln in lines), max(ln.x1 for ln in lines))
+    # the usual distance from one line to the next (line spacing differs from report to report)
+    steps = sorted(b.top - a.top for p in pages for a, b in zip(p.blocks, p.blocks[1:], strict=False)
+                   if isinstance(a, Line) and isinstance(b, Line) and b.top > a.bottom)
+    pitch = steps[len(steps) // 2] if steps else 0.0
     out: list[Line | Grid] = []
     prev_page: Page | None = None
     for p in pages:
         left, right = margins.get(round(p.width), (0.0, p.width))
         for i, b in enumerate(p.blocks):
             last = out[-1] if out else None
-            if isinstance(b, Line) and isinstance(last, Line) and _continues(last, b, left, right, i == 0, prev_page):
+            if (isinstance(b, Line) and isinstance(last, Line)
+                    and _continues(last, b, left, right, pitch, i == 0, prev_page)):
                 glue = "" if is_cjk(last.text[-1]) or is_cjk(b.text[0]) or not last.text[-1].isalpha() else " "
                 last.text = last.text + glue + b.text
-                last.x1, last.bottom, last.page = b.x1, b.bottom, b.page
+                last.x1, last.top, last.bottom, last.page = b.x1, b.top, b.bottom, b.page
                 continue
             out.append(b)
         prev_page = p
     return out
 
 
-def _continues(a: Line, b: Line, left: float, right: float, first_on_page: bool, prev: Page | None) -> bool:
+def _continues(a: Line, b: Line, left: float, right: float, pitch: float, first_on_page: bool,
+               prev: Page | None) -> bool:
     em = max(a.size, 6.0)
     if a.x1 < right - 1.5 * em or b.x0 > left + 0.5 * em or _MARKER.match(b.text):
         return False
     if a.page == b.page:
-        return -0.3 * em <= b.top - a.bottom <= 1.5 * em
+        return b.top - a.bottom >= -0.3 * em and (b.top - a.bottom <= 1.5 * em or b.top - a.top <= 1.25 * pitch)
     return first_on_page and prev is not None and prev.number == a.page and bool(prev.blocks) and prev.blocks[-1] is a
 
 

@@ -132,6 +132,8 @@ def _continues(a: Line, b: Line, left: float, right: float, pitch: float, first_
     em = max(a.size, 6.0)
     if a.x1 < right - 1.5 * em or b.x0 > left + 0.5 * em or _MARKER.match(b.text):
         return False
+    if a.x1 - left < 12 * em:  # too short a line to have wrapped (a page of short lines only)
+        return False
     if a.page == b.page:
         return b.top - a.bottom >= -0.3 * em and (b.top - a.bottom <= 1.5 * em or b.top - a.top <= 1.25 * pitch)
     return first_on_page and prev is not None and prev.number == a.page and bool(prev.blocks) and prev.blocks[-1] is a

@@ -14,6 +14,7 @@ matrices applied, to a bounded depth.
 from __future__ import annotations
 
 import ctypes
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import pypdfium2.raw as pdfium_c
@@ -26,6 +27,39 @@ MAX_SEGMENTS_PER_PAGE = 60_000
 _FORM_DEPTH = 4
 THIN = 3.0  # a filled rectangle at most this thick is a ruling line
 _WHITE = 235
+
+
+class _Ptr(ctypes.c_void_p):
+    """A PDFium handle kept as is (ctypes turns a plain c_void_p result into an int)."""
+
+
+def _untyped(fn: object, restype: object) -> Callable[..., object]:
+    """The same PDFium function called without ctypes' argument conversion, twice as fast: used
+    for the calls made once per character or per path object. Arguments must be handles,
+    Python ints (C ints) or byref()s."""
+    f = ctypes.CFUNCTYPE(restype)(ctypes.cast(fn, ctypes.c_void_p).value)  # type: ignore[arg-type]
+    f.argtypes = None
+    return f
+
+
+_c_int = ctypes.c_int
+_loose_box = _untyped(pdfium_c.FPDFText_GetLooseCharBox, _c_int)
+_get_object = _untyped(pdfium_c.FPDFPage_GetObject, _Ptr)
+_obj_type = _untyped(pdfium_c.FPDFPageObj_GetType, _c_int)
+_draw_mode = _untyped(pdfium_c.FPDFPath_GetDrawMode, _c_int)
+_stroke_color = _untyped(pdfium_c.FPDFPageObj_GetStrokeColor, _c_int)
+_fill_color = _untyped(pdfium_c.FPDFPageObj_GetFillColor, _c_int)
+_bounds = _untyped(pdfium_c.FPDFPageObj_GetBounds, _c_int)
+_matrix = _untyped(pdfium_c.FPDFPageObj_GetMatrix, _c_int)
+_form_count = _untyped(pdfium_c.FPDFFormObj_CountObjects, _c_int)
+_form_object = _untyped(pdfium_c.FPDFFormObj_GetObject, _Ptr)
+_seg_count = _untyped(pdfium_c.FPDFPath_CountSegments, _c_int)
+_segment = _untyped(pdfium_c.FPDFPath_GetPathSegment, _Ptr)
+_seg_point = _untyped(pdfium_c.FPDFPathSegment_GetPoint, _c_int)
+_seg_type = _untyped(pdfium_c.FPDFPathSegment_GetType, _c_int)
+_seg_close = _untyped(pdfium_c.FPDFPathSegment_GetClose, _c_int)
+_PATH, _FORM = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
+_MOVETO, _LINETO = pdfium_c.FPDF_SEGMENT_MOVETO, pdfium_c.FPDF_SEGMENT_LINETO
 
 
 @dataclass(slots=True)
@@ -104,22 +138,23 @@ def _chars(textpage: object, y_top: float, name: str, page_no: int) -> list[Char
         get = pdfium_c.FPDFText_GetUnicode
         text = "".join(chr(c) if 0 < c < 0x110000 and not 0xD800 <= c < 0xE000 else "\ufffd"
                        for c in (get(textpage, i) for i in range(n)))
-    box = pdfium_c.FS_RECTF()
-    loose = pdfium_c.FPDFText_GetLooseCharBox
+    box = (ctypes.c_float * 4)()  # FS_RECTF: left, top, right, bottom
+    ref = ctypes.byref(box)
+    tp = ctypes.cast(textpage, _Ptr)
     out: list[Char] = []
     append = out.append
     for i, ch in enumerate(text):
-        if ch.isspace() or ch in "\x00\ufffe\uffff":
+        if ch.isspace() or ch in "\x00\ufffe\uffff" or not _loose_box(tp, i, ref):
             continue
-        if not loose(textpage, i, box):
-            continue
-        t, b = y_top - box.top, y_top - box.bottom
+        x0, t, x1, b = box
+        t, b = y_top - t, y_top - b
         if b < t:
             t, b = b, t
-        if b - t < 0.5:  # a degenerate box (generated or zero-size text): give it a height
+        if b - t < 0.5:  # a degenerate box (zero-size text): give it a height
             t -= 2.0
             b += 2.0
-        x0, x1 = (box.left, box.right) if box.left <= box.right else (box.right, box.left)
+        if x1 < x0:
+            x0, x1 = x1, x0
         append(Char(ch, x0, x1, t, b, (x0 + x1) / 2, (t + b) / 2))
     return out
 
@@ -133,50 +168,48 @@ class _Paths:
         self.name = name
         self.segments = 0
         self.f = [ctypes.c_float() for _ in range(4)]
-        self.u = [ctypes.c_uint() for _ in range(4)]
-        self.fill = ctypes.c_int()
-        self.stroke = ctypes.c_int()
-        self.m = pdfium_c.FS_MATRIX()
+        self.fref = [ctypes.byref(v) for v in self.f]
+        self.u = (ctypes.c_uint * 4)()
+        self.uref = [ctypes.byref(self.u, 4 * k) for k in range(4)]
+        self.modes = (ctypes.c_int * 2)()
+        self.mref = (ctypes.byref(self.modes), ctypes.byref(self.modes, 4))
+        self.m = (ctypes.c_float * 6)()  # FS_MATRIX: a, b, c, d, e, f
+        self.mat = ctypes.byref(self.m)
 
     def walk_page(self, page: object, n: int) -> None:
         for i in range(n):
-            self._object(pdfium_c.FPDFPage_GetObject(page, i), None, 0)
+            self._object(_get_object(page, i), None, 0)
 
     def _object(self, obj: object, matrix: tuple[float, ...] | None, depth: int) -> None:
-        kind = pdfium_c.FPDFPageObj_GetType(obj)
-        if kind == pdfium_c.FPDF_PAGEOBJ_PATH:
+        kind = _obj_type(obj)
+        if kind == _PATH:
             self._path(obj, matrix)
-        elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and depth < _FORM_DEPTH:
-            if not pdfium_c.FPDFPageObj_GetMatrix(obj, self.m):
+        elif kind == _FORM and depth < _FORM_DEPTH:
+            if not _matrix(obj, self.mat):
                 return
-            m = self.m
-            inner = (m.a, m.b, m.c, m.d, m.e, m.f)
+            inner = tuple(self.m)
             total = inner if matrix is None else _compose(inner, matrix)
-            count = pdfium_c.FPDFFormObj_CountObjects(obj)
+            count = _form_count(obj)
             if count > MAX_OBJECTS_PER_PAGE:
                 raise _too_complex(self.name, "图形对象", "page objects", count, self.pc.number)
             for k in range(max(0, count)):
-                self._object(pdfium_c.FPDFFormObj_GetObject(obj, k), total, depth + 1)
+                self._object(_form_object(obj, k), total, depth + 1)
 
     def _visible(self, obj: object, filled: bool, stroked: bool) -> bool:
-        r, g, b, a = self.u
-        if stroked and pdfium_c.FPDFPageObj_GetStrokeColor(obj, r, g, b, a):
-            if a.value > 0 and min(r.value, g.value, b.value) < _WHITE:
-                return True
-        if filled and pdfium_c.FPDFPageObj_GetFillColor(obj, r, g, b, a):
-            if a.value > 0 and min(r.value, g.value, b.value) < _WHITE:
-                return True
-        return False
+        u = self.u
+        if stroked and _stroke_color(obj, *self.uref) and u[3] > 0 and min(u[0], u[1], u[2]) < _WHITE:
+            return True
+        return bool(filled and _fill_color(obj, *self.uref) and u[3] > 0 and min(u[0], u[1], u[2]) < _WHITE)
 
     def _path(self, obj: object, matrix: tuple[float, ...] | None) -> None:
-        if not pdfium_c.FPDFPath_GetDrawMode(obj, self.fill, self.stroke):
+        if not _draw_mode(obj, *self.mref):
             return
-        filled, stroked = self.fill.value != 0, bool(self.stroke.value)
+        filled, stroked = self.modes[0] != 0, self.modes[1] != 0
         if not (filled or stroked) or not self._visible(obj, filled, stroked):
             return
-        fl, fb, fr, ft = self.f
-        if not pdfium_c.FPDFPageObj_GetBounds(obj, fl, fb, fr, ft):
+        if not _bounds(obj, *self.fref):
             return
+        fl, fb, fr, ft = self.f
         x0, y0, x1, y1 = fl.value, fb.value, fr.value, ft.value
         if matrix is not None:
             x0, y0, x1, y1 = _bbox(matrix, x0, y0, x1, y1)
@@ -193,33 +226,32 @@ class _Paths:
 
     def _box(self, obj: object, matrix: tuple[float, ...] | None, filled: bool, stroked: bool) -> None:
         """A path whose extent is two-dimensional: rectangles, polylines, or a whole grid."""
-        n = pdfium_c.FPDFPath_CountSegments(obj)
+        n = _seg_count(obj)
         self.segments += max(0, n)
         if self.segments > MAX_SEGMENTS_PER_PAGE:
             raise _too_complex(self.name, "路径线段", "path segments", self.segments, self.pc.number)
-        if n <= 1 or not pdfium_c.FPDFPageObj_GetMatrix(obj, self.m):
+        if n <= 1 or not _matrix(obj, self.mat):
             return
-        m = self.m
-        own = (m.a, m.b, m.c, m.d, m.e, m.f)
-        full = own if matrix is None else _compose(own, matrix)
-        a, bb, c, d, e, f = full
+        own = tuple(self.m)
+        a, bb, c, d, e, f = own if matrix is None else _compose(own, matrix)
         px, py = self.f[0], self.f[1]
+        pref = self.fref[0], self.fref[1]
         subpaths: list[list[tuple[float, float]]] = []
         for k in range(n):
-            seg = pdfium_c.FPDFPath_GetPathSegment(obj, k)
-            if not seg or not pdfium_c.FPDFPathSegment_GetPoint(seg, px, py):
+            seg = _segment(obj, k)
+            if not seg or not _seg_point(seg, *pref):
                 continue
             x, y = px.value, py.value
             pt = (a * x + c * y + e, bb * x + d * y + f)
-            kind = pdfium_c.FPDFPathSegment_GetType(seg)
-            if kind == pdfium_c.FPDF_SEGMENT_MOVETO or not subpaths:
+            kind = _seg_type(seg)
+            if kind == _MOVETO or not subpaths:
                 subpaths.append([pt])
-            elif kind == pdfium_c.FPDF_SEGMENT_LINETO:
+            elif kind == _LINETO:
                 subpaths[-1].append(pt)
             else:  # a curve: the subpath is no ruling
                 subpaths[-1].append((float("nan"), float("nan")))
                 subpaths[-1].append(pt)
-            if pdfium_c.FPDFPathSegment_GetClose(seg) and len(subpaths[-1]) > 1:
+            if _seg_close(seg) and len(subpaths[-1]) > 1:
                 subpaths[-1].append(subpaths[-1][0])
         for sp in subpaths:
             self._subpath(sp, filled, stroked)

@@ -339,8 +339,28 @@ def _bomb_stream(mb: int, nested: bool = False) -> bytes:
     return zlib.compress(z, 9) if nested else z
 
 
+def _form_bomb() -> bytes:
+    """A 700-byte file: a form of 1,000 rectangles drawn 2,000 times (two million objects)."""
+    form = zlib.compress(b"0 0 1 1 re f " * 1000)
+    page = zlib.compress(b"/X0 Do " * 2000)
+    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+            b"/Resources << /XObject << /X0 5 0 R >> >> >>",
+            b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(page) + page + b"\nendstream",
+            b"<< /Type /XObject /Subtype /Form /BBox [0 0 10 10] /Length %d /Filter /FlateDecode >>\nstream\n"
+            % len(form) + form + b"\nendstream"]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objs, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
+    return bytes(out + b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
+
+
 @pytest.mark.parametrize("case", ["deflate-bomb", "nested-deflate-bomb", "200k-characters", "many-paths",
-                                  "many-pages"])
+                                  "many-pages", "form-bomb", "huge-content", "many-content-streams"])
 def test_hostile_pdf_refused_quickly_in_bounded_memory(case: str, tmp_path: Path) -> None:
     p = Page()
     p.text(72, 72, "一、总体情况")
@@ -353,9 +373,19 @@ def test_hostile_pdf_refused_quickly_in_bounded_memory(case: str, tmp_path: Path
         for k in range(2000):
             p.text(10 + (k % 10) * 50, 10 + (k // 10) * 4, "一二三四五六七八九十" * 10, 1)
         data = build([p])
-    elif case == "many-paths":
-        p.ops += [f"{k % 500} {k // 500} 0.5 0.5 re f" for k in range(120_000)]
+    elif case == "many-paths":  # small enough to pass the stream guard, too many for a page
+        p.ops += [f"{k % 500} {k // 500} 1 1 re f" for k in range(40_000)]
         data = build([p])
+    elif case == "form-bomb":
+        data = _form_bomb()
+    elif case == "huge-content":  # five million tiny rectangles, 200 KB compressed
+        data = build([p], streams={0: zlib.compress(b"1 1 1 1 re f " * 5_000_000, 9)})
+    elif case == "many-content-streams":  # one page drawn from 40 streams of 600 KB
+        data = build([p], streams={0: zlib.compress(b"1 1 1 1 re f " * 46_000, 9)})
+        part = data[data.index(b"5 0 obj"):data.index(b"endobj", data.index(b"5 0 obj")) + 7]
+        extra = b"".join(part.replace(b"5 0 obj", b"%d 0 obj" % (100 + k)) for k in range(40))
+        data = data.replace(b"/Contents 5 0 R", b"/Contents [%s]" % b" ".join(
+            b"%d 0 R" % (100 + k) for k in range(40))).replace(b"xref\n", extra + b"xref\n", 1)
     else:
         data = build([p] * 400)
     proc, seconds = _run_bounded(data, tmp_path)

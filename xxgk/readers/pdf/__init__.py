@@ -48,23 +48,23 @@ def _corrupted(name: str, why: str = "") -> XxgkError:
 
 def read_pdf(data: bytes, name: str = "<bytes>") -> Document:
     check_streams(data, name)
-    with _LOCK:
-        try:
+    try:
+        with _LOCK:
             pages, chars = _read_pages(data, name)
-        except XxgkError:
-            raise
-        except Exception as e:  # a bug's or PDFium's surprise on a broken file: still one line
-            raise _corrupted(name, type(e).__name__) from None
-    if chars == 0:
-        raise XxgkError(
-            "pdf-no-text",
-            f"PDF 没有文字层（疑为扫描件），暂不支持文字识别（OCR）：{name}",
-            f"the PDF has no text layer (a scan?); OCR is not supported yet: {name}",
-        )
-    drop_furniture(pages)
-    blocks = join_paragraphs(pages)
-    repair_splits(blocks)
-    return Document.from_blocks(to_items(blocks), "pdf")
+        if chars == 0:
+            raise XxgkError(
+                "pdf-no-text",
+                f"PDF 没有文字层（疑为扫描件），暂不支持文字识别（OCR）：{name}",
+                f"the PDF has no text layer (a scan?); OCR is not supported yet: {name}",
+            )
+        drop_furniture(pages)
+        blocks = join_paragraphs(pages)
+        repair_splits(blocks)
+        return Document.from_blocks(to_items(blocks), "pdf")
+    except XxgkError:
+        raise
+    except Exception as e:  # a bug's or PDFium's surprise on a broken file: still one line
+        raise _corrupted(name, type(e).__name__) from None
 
 
 def _read_pages(data: bytes, name: str) -> tuple[list[Page], int]:

@@ -80,8 +80,10 @@ class Page:
         return ys[-1]
 
 
-def build(pages: list[Page], *, streams: dict[int, bytes] | None = None, encrypt: bool = False) -> bytes:
-    """A whole PDF; ``streams`` replaces a page's (already encoded, FlateDecode) content."""
+def build(pages: list[Page], *, streams: dict[int, bytes] | None = None, encrypt: bool = False,
+          rotate: int = 0) -> bytes:
+    """A whole PDF; ``streams`` replaces a page's (already encoded, FlateDecode) content;
+    ``rotate`` 90: pages stored upright-turned (/Rotate 90, the content drawn turned back)."""
     objs: list[bytes] = [b"", b"",
                          b"<< /Type /Font /Subtype /Type0 /BaseFont /STSong-Light /Encoding /UniGB-UCS2-H "
                          b"/DescendantFonts [ 4 0 R ] >>",
@@ -92,11 +94,14 @@ def build(pages: list[Page], *, streams: dict[int, bytes] | None = None, encrypt
     kids = []
     for i, p in enumerate(pages):
         z = (streams or {}).get(i)
+        w, h, ops = p.w, p.h, "\n".join(p.ops)
+        if rotate == 90:  # shown turned clockwise: store the page turned the other way
+            w, h, ops = p.h, p.w, f"q 0 1 -1 0 {p.h} 0 cm\n{ops}\nQ"
         if z is None:
-            z = zlib.compress("\n".join(p.ops).encode())
+            z = zlib.compress(ops.encode())
         objs.append(b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(z) + z + b"\nendstream")
-        objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Contents %d 0 R "
-                    b"/Resources << /Font << /F1 3 0 R >> >> >>" % (p.w, p.h, len(objs)))
+        objs.append(b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] /Rotate %d /Contents %d 0 R "
+                    b"/Resources << /Font << /F1 3 0 R >> >> >>" % (w, h, rotate, len(objs)))
         kids.append(len(objs))
     objs[0] = b"<< /Type /Catalog /Pages 2 0 R >>"
     objs[1] = b"<< /Type /Pages /Kids [%s] /Count %d >>" % (b" ".join(b"%d 0 R" % k for k in kids), len(kids))
@@ -158,6 +163,16 @@ def test_grid_spans_vertical_and_wrapped_labels(bars: bool) -> None:
     assert label.text == "三、本年度办理结果" and label.rowspan == 4
     assert [c.text for c in ts[1].cells if c.col == 2] == ["2", "0", "1", "0"]
     assert doc.text.index("三、收到和处理") < doc.text.index("申请人情况")
+
+
+def test_page_shown_turned_reads_as_displayed() -> None:
+    p = Page(842, 595)  # landscape as displayed
+    p.text(72, 60, "三、收到和处理政府信息公开申请情况", 14)
+    _results_table(p, 100)
+    upright, turned = read_pdf(build([p])), read_pdf(build([p], rotate=90))
+    assert turned.text == upright.text
+    assert [(c.text, c.row, c.col, c.rowspan, c.colspan) for t in tables(turned) for c in t.cells] == [
+        (c.text, c.row, c.col, c.rowspan, c.colspan) for t in tables(upright) for c in t.cells]
 
 
 def test_heading_before_beside_and_after_a_table_keeps_its_place() -> None:
@@ -365,9 +380,9 @@ def test_hostile_pdf_refused_quickly_in_bounded_memory(case: str, tmp_path: Path
     p = Page()
     p.text(72, 72, "一、总体情况")
     if case == "deflate-bomb":
-        data = build([p], streams={0: _bomb_stream(600)})
+        data = build([p], streams={0: _bomb_stream(64)})
     elif case == "nested-deflate-bomb":
-        data = build([p], streams={0: _bomb_stream(600, nested=True)}).replace(
+        data = build([p], streams={0: _bomb_stream(64, nested=True)}).replace(
             b"/Filter /FlateDecode >>\nstream", b"/Filter [/FlateDecode /FlateDecode] >>\nstream", 1)
     elif case == "200k-characters":
         for k in range(2000):

@@ -119,9 +119,38 @@ def read_page(doc: object, index: int, name: str) -> PageContent:
             pc.chars = _chars(textpage, y_top, name, index + 1)
         finally:
             pdfium_c.FPDFText_ClosePage(textpage)
+        rotation = pdfium_c.FPDFPage_GetRotation(page) % 4
+        if rotation:
+            _rotate(pc, rotation, min(left.value, right.value))
         return pc
     finally:
         pdfium_c.FPDF_ClosePage(page)
+
+
+def _rotate(pc: PageContent, r: int, x_left: float) -> None:
+    """A page shown turned (/Rotate 90, 180, 270, clockwise): coordinates as displayed."""
+    w, h = pc.width, pc.height
+
+    def point(x: float, top: float) -> tuple[float, float]:
+        x -= x_left
+        if r == 1:
+            return h - top, x
+        if r == 2:
+            return w - x, h - top
+        return top, w - x
+
+    def box(x0: float, x1: float, t0: float, t1: float) -> tuple[float, float, float, float]:
+        (ax, ay), (bx, by) = point(x0, t0), point(x1, t1)
+        return min(ax, bx), max(ax, bx), min(ay, by), max(ay, by)
+
+    for c in pc.chars:
+        c.x0, c.x1, c.top, c.bottom = box(c.x0, c.x1, c.top, c.bottom)
+        c.cx, c.cy = (c.x0 + c.x1) / 2, (c.top + c.bottom) / 2
+    segs = [box(a, b, y, y) for y, a, b in pc.hsegs] + [box(x, x, a, b) for x, a, b in pc.vsegs]
+    pc.hsegs = [(t0, x0, x1) for x0, x1, t0, t1 in segs if t1 - t0 < x1 - x0]
+    pc.vsegs = [(x0, t0, t1) for x0, x1, t0, t1 in segs if t1 - t0 >= x1 - x0]
+    if r % 2:
+        pc.width, pc.height = h, w
 
 
 def _chars(textpage: object, y_top: float, name: str, page_no: int) -> list[Char]:

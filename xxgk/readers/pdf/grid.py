@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from xxgk.errors import XxgkError
 from xxgk.readers.pdf.page import Char, PageContent
@@ -217,20 +218,20 @@ def place_chars(grids: list[Grid], chars: list[Char]) -> list[Char]:
         return chars
     index = []
     for g in grids:
-        at: dict[tuple[int, int], Cell] = {}
+        nc = len(g.xs) - 1
+        at: list[Cell | None] = [None] * ((len(g.ys) - 1) * nc)
         for cell in g.cells:
             for r in range(cell.r0, cell.r1):
-                for c in range(cell.c0, cell.c1):
-                    at[(r, c)] = cell
-        index.append((g, at))
+                at[r * nc + cell.c0:r * nc + cell.c1] = [cell] * (cell.c1 - cell.c0)
+        index.append((g.left, g.right, g.top, g.bottom, g.xs, g.ys, nc, len(g.ys) - 2, at))
     rest = []
     for ch in chars:
         x, y = ch.cx, ch.cy
-        for g, at in index:
-            if g.left <= x <= g.right and g.top <= y <= g.bottom:
-                r = min(len(g.ys) - 2, max(0, bisect_right(g.ys, y) - 1))
-                c = min(len(g.xs) - 2, max(0, bisect_right(g.xs, x) - 1))
-                at[(r, c)].chars.append(ch)
+        for left, right, top, bottom, xs, ys, nc, last_row, at in index:
+            if left <= x <= right and top <= y <= bottom:
+                r = min(last_row, max(0, bisect_right(ys, y) - 1))
+                c = min(nc - 1, max(0, bisect_right(xs, x) - 1))
+                at[r * nc + c].chars.append(ch)  # type: ignore[union-attr]
                 break
         else:
             rest.append(ch)
@@ -258,27 +259,37 @@ def _glue(left: str, right: str) -> str:
 def lines_of(chars: list[Char]) -> list[list[Char]]:
     """Characters grouped into lines (by vertical centre), each left to right, top to bottom."""
     out: list[list[Char]] = []
-    cy = size = 0.0
-    for ch in sorted(chars, key=lambda c: c.cy):
-        if out and abs(ch.cy - cy) <= 0.4 * max(size, ch.size):
-            out[-1].append(ch)
+    cy = reach = -1e9
+    line: list[Char] = []
+    for ch in sorted(chars, key=_by_cy):
+        d = ch.cy - cy
+        if d <= reach or d <= 0.4 * (ch.bottom - ch.top):
+            line.append(ch)
         else:
-            out.append([ch])
-            cy, size = ch.cy, ch.size
+            line = [ch]
+            out.append(line)
+            cy, reach = ch.cy, 0.4 * (ch.bottom - ch.top)
     for line in out:
-        line.sort(key=lambda c: c.x0)
+        if len(line) > 1:
+            line.sort(key=_by_x0)
     return out
 
 
+_by_cy = attrgetter("cy")
+_by_x0 = attrgetter("x0")
+
+
 def line_text(line: list[Char]) -> str:
+    if len(line) == 1:
+        return line[0].text
     parts: list[str] = []
     prev: Char | None = None
     for ch in line:
         if prev is not None:
-            gap = ch.x0 - prev.x1
-            if ch.text == prev.text and abs(ch.x0 - prev.x0) < 0.3 * prev.size:
+            size = prev.bottom - prev.top
+            if ch.text == prev.text and abs(ch.x0 - prev.x0) < 0.3 * size:
                 continue  # the same glyph painted twice (fake bold)
-            if gap > 0.25 * max(prev.size, 1.0) and _glue(prev.text, ch.text):
+            if ch.x0 - prev.x1 > 0.25 * max(size, 1.0) and _glue(prev.text, ch.text):
                 parts.append(" ")
         parts.append(ch.text)
         prev = ch

@@ -229,8 +229,12 @@ def place_chars(grids: list[Grid], chars: list[Char]) -> list[Char]:
         x, y = ch.cx, ch.cy
         for left, right, top, bottom, xs, ys, nc, last_row, at in index:
             if left <= x <= right and top <= y <= bottom:
-                r = min(last_row, max(0, bisect_right(ys, y) - 1))
-                c = min(nc - 1, max(0, bisect_right(xs, x) - 1))
+                r = bisect_right(ys, y) - 1
+                c = bisect_right(xs, x) - 1
+                if r > last_row:  # on the bottom or right edge itself
+                    r = last_row
+                if c >= nc:
+                    c = nc - 1
                 at[r * nc + c].chars.append(ch)  # type: ignore[union-attr]
                 break
         else:

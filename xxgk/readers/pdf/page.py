@@ -58,6 +58,7 @@ _segment = _untyped(pdfium_c.FPDFPath_GetPathSegment, _Ptr)
 _seg_point = _untyped(pdfium_c.FPDFPathSegment_GetPoint, _c_int)
 _seg_type = _untyped(pdfium_c.FPDFPathSegment_GetType, _c_int)
 _seg_close = _untyped(pdfium_c.FPDFPathSegment_GetClose, _c_int)
+_NO_GLYPH = frozenset([chr(c) for c in range(0x3001) if chr(c).isspace()] + ["\x00", "\ufffe", "\uffff"])
 _PATH, _FORM = pdfium_c.FPDF_PAGEOBJ_PATH, pdfium_c.FPDF_PAGEOBJ_FORM
 _MOVETO, _LINETO = pdfium_c.FPDF_SEGMENT_MOVETO, pdfium_c.FPDF_SEGMENT_LINETO
 
@@ -173,7 +174,7 @@ def _chars(textpage: object, y_top: float, name: str, page_no: int) -> list[Char
     out: list[Char] = []
     append = out.append
     for i, ch in enumerate(text):
-        if ch.isspace() or ch in "\x00\ufffe\uffff" or not _loose_box(tp, i, ref):
+        if ch in _NO_GLYPH or not _loose_box(tp, i, ref):
             continue
         x0, t, x1, b = box
         t, b = y_top - t, y_top - b

@@ -262,6 +262,26 @@ def test_table_cut_by_a_page_break(repeat_header: bool, split_row: bool) -> None
     assert len([ln for ln in lines if ln.endswith(("5\t5", "2\t2", "1\t1", "0\t0", "4\t4"))]) == 5
 
 
+def test_header_rows_at_the_foot_of_a_page_keep_their_text() -> None:
+    """The header of a table printed at the bottom of one page, its first row on the next: the
+    row's numbers stay in the row, not in the header cells above them."""
+    p1, p2 = Page(), Page()
+    head = [(0, 0, 2, 1, ["项目"]), (0, 1, 1, 2, ["申请人情况"]), (0, 3, 2, 1, ["总计"]),
+            (1, 1, 1, 1, ["自然人"]), (1, 2, 1, 1, ["法人"])]
+    widths = [200, 60, 60, 60]
+    p1.text(72, 700, "三、收到和处理政府信息公开申请情况")
+    p1.table(72, 730, widths, [24, 24], head)
+    p2.table(72, 70, widths, [30, 30], [
+        (0, 0, 1, 1, ["一、本年新收政府信息公开申请数量"]), (0, 1, 1, 1, ["8"]), (0, 2, 1, 1, ["2"]),
+        (0, 3, 1, 1, ["10"]),
+        (1, 0, 1, 1, ["二、上年结转政府信息公开申请数量"]), (1, 1, 1, 1, ["1"]), (1, 2, 1, 1, [""]),
+        (1, 3, 1, 1, ["1"])])
+    doc = read_pdf(build([p1, p2]))
+    ts = tables(doc)
+    assert {c.text for c in ts[0].cells} == {"项目", "申请人情况", "总计", "自然人", "法人"}
+    assert "一、本年新收政府信息公开申请数量\t8\t2\t10" in doc.text.splitlines()
+
+
 # ---------------------------------------------------------------- real reports, round trips
 
 
@@ -424,6 +444,10 @@ def test_encrypted_and_scanned() -> None:
     with pytest.raises(XxgkError) as e:
         read_pdf(build([p]))  # drawings only, no text
     assert e.value.code == "pdf-no-text"
+    p.text(72, 72, "一、总体情况")
+    with pytest.raises(XxgkError) as e:
+        read_pdf(build([p], encrypt=True))  # a user password nobody gave us
+    assert e.value.code == "pdf-encrypted"
 
 
 def test_broken_files_give_one_clean_error() -> None:

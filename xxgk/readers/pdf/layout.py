@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from xxgk.document import TableCell
-from xxgk.readers.pdf.grid import Cell, Grid, cell_text, is_cjk, line_text, lines_of
+from xxgk.readers.pdf.grid import Cell, Grid, is_cjk, line_text, lines_of
 from xxgk.readers.pdf.page import Char
 
 _PAGE_NUMBER = re.compile(
@@ -67,25 +67,25 @@ def page_blocks(number: int, width: float, height: float, grids: list[Grid], res
 
 def drop_furniture(pages: list[Page]) -> None:
     """Page numbers, running headers and footers out; what remains is the document's body."""
-    def edge(p: Page, b: Line | Grid) -> bool:
-        if not isinstance(b, Line):
-            return False
-        i = p.blocks.index(b)
-        ends = i < 2 or i >= len(p.blocks) - 2
-        return ends and (b.bottom <= p.height * _ZONE or b.top >= p.height * (1 - _ZONE))
+    def edges(p: Page) -> list[bool]:
+        """Lines among the first or last two blocks of the page, in its top or bottom margin."""
+        n = len(p.blocks)
+        return [isinstance(b, Line) and (i < 2 or i >= n - 2)
+                and (b.bottom <= p.height * _ZONE or b.top >= p.height * (1 - _ZONE))
+                for i, b in enumerate(p.blocks)]
 
+    marks = [edges(p) for p in pages]
     seen: Counter[str] = Counter()
-    for p in pages:
-        keys = {_furniture_key(b.text) for b in p.blocks if isinstance(b, Line) and edge(p, b)}
-        seen.update(keys)
-    for p in pages:
+    for p, edge in zip(pages, marks, strict=True):
+        seen.update({_furniture_key(b.text) for b, e in zip(p.blocks, edge, strict=True) if e})  # type: ignore[union-attr]
+    for p, edge in zip(pages, marks, strict=True):
         keep: list[Line | Grid] = []
-        for i, b in enumerate(p.blocks):
+        for i, (b, e) in enumerate(zip(p.blocks, edge, strict=True)):
             if isinstance(b, Line):
                 first_last = i == 0 or i == len(p.blocks) - 1
-                if _PAGE_NUMBER.match(b.text) and (first_last or edge(p, b)):
+                if _PAGE_NUMBER.match(b.text) and (first_last or e):
                     continue
-                if edge(p, b) and seen[_furniture_key(b.text)] >= 2 and "单位" not in b.text:
+                if e and seen[_furniture_key(b.text)] >= 2 and "单位" not in b.text:
                     continue
             keep.append(b)
         p.blocks = keep
@@ -247,7 +247,3 @@ def to_items(blocks: list[Line | Grid]) -> list[str | list[list[TableCell]]]:
         if rows:
             items.append(rows)
     return items
-
-
-__all__ = ["Line", "Page", "cell_text", "drop_furniture", "join_paragraphs", "page_blocks", "repair_splits",
-           "to_items"]

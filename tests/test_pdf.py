@@ -197,9 +197,15 @@ def test_paragraph_wrapped_at_the_margin_is_joined() -> None:
     p.text(93, 165, line[:20])           # a new paragraph: indented, not joined to the last
     p.text(72, 180, line[:22])
     p.text(72, 195, "（一）下一级标题")     # at the left margin, but a heading
-    doc = read_pdf(build([p]))
+    p.text(93, 210, line[:20])           # a paragraph running over the page break
+    p.text(72, 225, line[:22])
+    p.text(280, 800, "- 1 -")
+    p2 = Page()
+    p2.text(72, 60, "续完。")
+    doc = read_pdf(build([p, p2]))
     paras = [b.text for b in doc.blocks if isinstance(b, Paragraph)]
-    assert paras == ["一、总体情况", line[:20] + line[:22] + "完毕。", line[:20] + line[:22], "（一）下一级标题"]
+    assert paras == ["一、总体情况", line[:20] + line[:22] + "完毕。", line[:20] + line[:22], "（一）下一级标题",
+                     line[:20] + line[:22] + "续完。"]
 
 
 def _split_pages(repeat_header: bool, split_row: bool) -> bytes:

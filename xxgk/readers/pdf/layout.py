@@ -136,7 +136,8 @@ def _continues(a: Line, b: Line, left: float, right: float, pitch: float, first_
         return False
     if a.page == b.page:
         return b.top - a.bottom >= -0.3 * em and (b.top - a.bottom <= 1.5 * em or b.top - a.top <= 1.25 * pitch)
-    return first_on_page and prev is not None and prev.number == a.page and bool(prev.blocks) and prev.blocks[-1] is a
+    # over a page break: the line ended the page before (its last block), this one begins its page
+    return first_on_page and prev is not None and prev.number == a.page
 
 
 def repair_splits(blocks: list[Line | Grid]) -> None:

@@ -50,10 +50,19 @@ class Page:
         """A filled rectangle: Word's way of drawing a border."""
         self.ops.append(f"{x0:.2f} {self.h - top1:.2f} {x1 - x0:.2f} {top1 - top0:.2f} re f")
 
+    def pieces(self, x0: float, top0: float, x1: float, top1: float) -> None:
+        """A dotted border drawn as separate short strokes (2 on, 3 off)."""
+        n = int(max(x1 - x0, top1 - top0) // 5) + 1
+        for k in range(n):
+            a, b = k / n, (k + 0.4) / n
+            self.ops.append(f"0.5 w {x0 + (x1 - x0) * a:.2f} {self.h - top0 - (top1 - top0) * a:.2f} m "
+                            f"{x0 + (x1 - x0) * b:.2f} {self.h - top0 - (top1 - top0) * b:.2f} l S")
+
     def table(self, x0: float, top: float, widths: list[float], heights: list[float],
-              cells: list[tuple[int, int, int, int, list[str]]], bars: bool = False) -> float:
+              cells: list[tuple[int, int, int, int, list[str]]], style: str = "lines") -> float:
         """Cells (row, col, rowspan, colspan, lines); borders drawn around each cell, so spans
-        come from missing rulings. Returns the table's bottom."""
+        come from missing rulings; ``style``: stroked lines, filled bars (Word) or dotted
+        pieces. Returns the table's bottom."""
         xs = [x0]
         for w in widths:
             xs.append(xs[-1] + w)
@@ -62,11 +71,16 @@ class Page:
             ys.append(ys[-1] + h)
         for r, c, rs, cs, lines in cells:
             a, b, t, u = xs[c], xs[c + cs], ys[r], ys[r + rs]
-            if bars:
+            if style == "bars":
                 for x in (a, b):
                     self.bar(x - 0.25, t, x + 0.25, u)
                 for y in (t, u):
                     self.bar(a, y - 0.25, b, y + 0.25)
+            elif style == "pieces":
+                for x in (a, b):
+                    self.pieces(x, t, x, u)
+                for y in (t, u):
+                    self.pieces(a, y, b, y)
             else:
                 self.hline(a, b, t)
                 self.hline(a, b, u)
@@ -135,24 +149,24 @@ def cell(t: Table, text: str):
 RESULTS = ["三", "、", "本", "年", "度", "办", "理", "结", "果"]
 
 
-def _results_table(p: Page, top: float, bars: bool = False) -> float:
+def _results_table(p: Page, top: float, style: str = "lines") -> float:
     cells = [(0, 0, 1, 2, ["申请人情况"]), (0, 2, 1, 1, ["总 计"]),
              (1, 0, 1, 1, ["一、本年新收政府信息"]), (1, 1, 1, 1, ["3"]), (1, 2, 1, 1, ["3"]),
              (2, 0, 1, 1, ["二、上年结转政府信息", "公开申请数量"]), (2, 1, 1, 1, ["1"]), (2, 2, 1, 1, ["1"])]
-    bottom = p.table(72, top, [150, 60, 60], [24, 24, 34], cells, bars)
+    bottom = p.table(72, top, [150, 60, 60], [24, 24, 34], cells, style)
     # a vertical label, one character per line, in a cell spanning four rows
     cells2 = [(0, 0, 4, 1, RESULTS), (0, 1, 1, 1, ["（一）予以公开"]), (0, 2, 1, 1, ["2"]),
               (1, 1, 1, 1, ["（二）部分公开"]), (1, 2, 1, 1, ["0"]),
               (2, 1, 1, 1, ["（三）不予公开"]), (2, 2, 1, 1, ["1"]),
               (3, 1, 1, 1, ["（四）无法提供"]), (3, 2, 1, 1, ["0"])]
-    return p.table(72, bottom + 20, [30, 180, 60], [30, 30, 30, 30], cells2, bars)
+    return p.table(72, bottom + 20, [30, 180, 60], [30, 30, 30, 30], cells2, style)
 
 
-@pytest.mark.parametrize("bars", [False, True], ids=["stroked-lines", "filled-bars"])
-def test_grid_spans_vertical_and_wrapped_labels(bars: bool) -> None:
+@pytest.mark.parametrize("style", ["lines", "bars", "pieces"])
+def test_grid_spans_vertical_and_wrapped_labels(style: str) -> None:
     p = Page()
     p.text(72, 60, "三、收到和处理政府信息公开申请情况", 14)
-    _results_table(p, 100, bars)
+    _results_table(p, 100, style)
     doc = read_pdf(build([p]))
     ts = tables(doc)
     assert len(ts) == 2

@@ -18,7 +18,8 @@ from operator import attrgetter
 from xxgk.errors import XxgkError
 from xxgk.readers.pdf.page import Char, PageContent
 
-JOIN = 1.5     # rulings this close (across) are one line; gaps this small along them are closed
+JOIN = 1.5     # rulings this close (across) are one line
+GAP = 3.0      # gaps this small along a line are closed (dashed borders, pieces cell by cell)
 SNAP = 3.0     # grid positions this close are one grid line (double borders, line widths)
 TOUCH = 2.5    # a horizontal and a vertical ruling this close touch
 MAX_GRID = 40_000  # regions in one table
@@ -80,7 +81,7 @@ def _merge(segs: list[tuple[float, float, float]]) -> list[tuple[float, float, f
         g.sort(key=lambda s: s[1])
         a0, a1 = g[0][1], g[0][2]
         for _, b0, b1 in g[1:]:
-            if b0 <= a1 + JOIN:
+            if b0 <= a1 + GAP:
                 a1 = max(a1, b1)
             else:
                 out.append((pos, a0, a1))

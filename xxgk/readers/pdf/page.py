@@ -244,7 +244,13 @@ class _Paths:
         if matrix is not None:
             x0, y0, x1, y1 = _bbox(matrix, x0, y0, x1, y1)
         w, h = x1 - x0, y1 - y0
-        if w <= THIN and h <= THIN:
+        if w <= THIN and h <= THIN:  # a dot, or one dash of a dotted border (joined later)
+            if max(w, h) < 1.0 or max(w, h) < 2 * min(w, h):
+                return
+            if w > h:
+                self._add_h((y0 + y1) / 2, x0, x1)
+            else:
+                self._add_v((x0 + x1) / 2, y0, y1)
             return
         if h <= THIN:
             self._add_h((y0 + y1) / 2, x0, x1)

@@ -282,6 +282,25 @@ def test_table_cut_by_a_page_break(repeat_header: bool, split_row: bool) -> None
     assert len([ln for ln in lines if ln.endswith(("5\t5", "2\t2", "1\t1", "0\t0", "4\t4"))]) == 5
 
 
+def test_repeated_header_cut_short_is_still_dropped() -> None:
+    """LibreOffice repeats a header row whose long label does not fit and prints the rest of the
+    label over the row below: the header is still recognised, and the rest taken out."""
+    p1, p2 = Page(), Page()
+    widths, label = [150, 60, 60], "本列数据的勾稽关系为第一项加第二项之和"
+    p1.table(72, 600, widths, [40, 30], [(0, 0, 1, 1, [label[:10], label[10:]]), (0, 1, 1, 1, ["自然人"]),
+                                         (0, 2, 1, 1, ["总计"]), (1, 0, 1, 1, ["（一）予以公开"]),
+                                         (1, 1, 1, 1, ["5"]), (1, 2, 1, 1, ["5"])])
+    bottom = p2.table(72, 70, widths, [24, 40], [(0, 0, 1, 1, [label[:10]]), (0, 1, 1, 1, ["自然人"]),
+                                                 (0, 2, 1, 1, ["总计"]), (1, 0, 1, 1, ["（二）部分公开"]),
+                                                 (1, 1, 1, 1, ["2"]), (1, 2, 1, 1, ["2"])])
+    p2.text(75, 96, label[10:])  # the rest of the label, printed over the next row
+    p2.text(72, bottom + 30, "四、结转下年度继续办理")
+    doc = read_pdf(build([p1, p2]))
+    ts = tables(doc)
+    assert [c.text for c in ts[1].cells] == ["（二）部分公开", "2", "2"]
+    assert doc.text.count(label[10:]) == 1
+
+
 def test_header_rows_at_the_foot_of_a_page_keep_their_text() -> None:
     """The header of a table printed at the bottom of one page, its first row on the next: the
     row's numbers stay in the row, not in the header cells above them."""

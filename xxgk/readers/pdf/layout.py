@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import dataclass
 
 from xxgk.document import TableCell
-from xxgk.readers.pdf.grid import Cell, Grid, is_cjk, line_text, lines_of
+from xxgk.readers.pdf.grid import Cell, Grid, cell_text, is_cjk, line_text, lines_of
 from xxgk.readers.pdf.page import Char
 
 _PAGE_NUMBER = re.compile(
@@ -178,17 +178,50 @@ def _squash(t: str) -> str:
 
 
 def _drop_repeated_header(head: Grid, b: Grid) -> None:
+    """The first rows of ``b`` repeat the header of the table's first part: drop them. A header
+    cell whose text did not fit when repeated (LibreOffice prints the rest over the row below)
+    matches by its beginning, and the rest is taken back out of the cell below it."""
     common = _common(head, b)
     n = min(len(head.ys), len(b.ys)) - 2
     for k in range(n, 0, -1):
         top_h = [c for c in head.cells if c.r0 < k]
         top_b = [c for c in b.cells if c.r0 < k]
-        if any(c.r1 > k for c in top_h + top_b):
+        if len(top_h) != len(top_b) or any(c.r1 > k for c in top_h + top_b):
             continue
-        sig_h = sorted((c.r0, *_key(head, c, common), c.r1, _squash(c.text)) for c in top_h)
-        sig_b = sorted((c.r0, *_key(b, c, common), c.r1, _squash(c.text)) for c in top_b)
-        if sig_h == sig_b and any(s[-1] for s in sig_h):
-            _drop_rows(b, k)
+        sig_h = sorted(((c.r0, *_key(head, c, common), c.r1), _squash(c.text)) for c in top_h)
+        sig_b = sorted(((c.r0, *_key(b, c, common), c.r1), _squash(c.text)) for c in top_b)
+        cut: list[tuple[tuple[int, ...], str]] = []
+        for (place_h, th), (place_b, tb) in zip(sig_h, sig_b, strict=True):
+            if place_h != place_b or not (th == tb or (len(tb) >= 4 and th.startswith(tb))):
+                break
+            if th != tb:
+                cut.append((place_b, th[len(tb):]))
+        else:
+            if any(t for _, t in sig_h):
+                _drop_rows(b, k)
+                for (_, c0, c1, _), rest in cut:
+                    _take_back(b, common, c0, c1, rest)
+                return
+
+
+def _take_back(g: Grid, common: list[float], c0: int, c1: int, rest: str) -> None:
+    """Remove the characters of ``rest`` (in order) from the top of the cells under columns
+    c0..c1 of the first row: text that ran out of the header cell above."""
+    for cell in g.cells:
+        k0, k1 = _key(g, cell, common)
+        if cell.r0 != 0 or k0 < c0 or k1 > c1:
+            continue
+        chars = [ch for line in lines_of(cell.chars) for ch in line]  # reading order
+        want = list(rest)
+        kept = []
+        for ch in chars:
+            if want and ch.text == want[0]:
+                want.pop(0)
+            else:
+                kept.append(ch)
+        if not want:
+            cell.chars = kept
+            cell.text = cell_text(kept)
             return
 
 

@@ -251,8 +251,11 @@ def _mend(a: Grid, b: Grid) -> None:
     one = any(bool(x.text and _NUMBER.match(x.text)) != bool(y.text and _NUMBER.match(y.text))
               and not (x.text and y.text) for x, y in pairs)
     # a row broken by the page: numbers on one side only, and no label of the next part
-    # starts a numbered row of its own
-    row_split = not both and one and not any(_MARKER.match(t) for t in labels)
+    # starts a numbered row of its own; a row left blank: its numbered label goes on unnumbered
+    blank = not any(_NUMBER.match(c.text) for x, y in pairs for c in (x, y) if c.text)
+    goes_on = any(x.r1 - x.r0 == 1 and x.text and _MARKER.match(y.text) for x, y in pairs)
+    row_split = (not both and (one or (blank and goes_on))
+                 and not any(_MARKER.match(t) for t in labels))
     for x, y in pairs:
         # a merged label cell cut by the page (a vertical label): its text goes to its first part
         words = not _NUMBER.match(x.text) and not (y.text and _NUMBER.match(y.text))

@@ -296,12 +296,13 @@ def test_repeated_header_cut_short_is_still_dropped() -> None:
     bottom = p2.table(72, 70, widths, [24, 40], [(0, 0, 1, 1, [label[:10]]), (0, 1, 1, 1, ["自然人"]),
                                                  (0, 2, 1, 1, ["总计"]), (1, 0, 1, 1, ["（二）部分公开"]),
                                                  (1, 1, 1, 1, ["2"]), (1, 2, 1, 1, ["2"])])
-    p2.text(75, 96, label[10:])  # the rest of the label, printed over the next row
+    p2.text(75, 96, label[10:15])  # the rest of the label, printed over the next rows
+    p2.text(75, 108, label[15:])
     p2.text(72, bottom + 30, "四、结转下年度继续办理")
     doc = read_pdf(build([p1, p2]))
     ts = tables(doc)
     assert [c.text for c in ts[1].cells] == ["（二）部分公开", "2", "2"]
-    assert doc.text.count(label[10:]) == 1
+    assert doc.text.count(label[15:]) == 1
 
 
 def test_header_rows_at_the_foot_of_a_page_keep_their_text() -> None:

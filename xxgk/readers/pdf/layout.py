@@ -179,50 +179,62 @@ def _squash(t: str) -> str:
 
 def _drop_repeated_header(head: Grid, b: Grid) -> None:
     """The first rows of ``b`` repeat the header of the table's first part: drop them. A header
-    cell whose text did not fit when repeated (LibreOffice prints the rest over the row below)
-    matches by its beginning, and the rest is taken back out of the cell below it."""
+    cell whose text did not fit when repeated (LibreOffice prints the rest over the rows below)
+    matches by its beginning, and the rest is taken back out of the rows below it."""
     common = _common(head, b)
     n = min(len(head.ys), len(b.ys)) - 2
     for k in range(n, 0, -1):
-        top_h = [c for c in head.cells if c.r0 < k]
-        top_b = [c for c in b.cells if c.r0 < k]
+        top_h = sorted((c for c in head.cells if c.r0 < k), key=lambda c: (c.r0, c.c0))
+        top_b = sorted((c for c in b.cells if c.r0 < k), key=lambda c: (c.r0, c.c0))
         if len(top_h) != len(top_b) or any(c.r1 > k for c in top_h + top_b):
             continue
-        sig_h = sorted(((c.r0, *_key(head, c, common), c.r1), _squash(c.text)) for c in top_h)
-        sig_b = sorted(((c.r0, *_key(b, c, common), c.r1), _squash(c.text)) for c in top_b)
-        cut: list[tuple[tuple[int, ...], str]] = []
-        for (place_h, th), (place_b, tb) in zip(sig_h, sig_b, strict=True):
-            if place_h != place_b or not (th == tb or (len(tb) >= 4 and th.startswith(tb))):
+        cut: list[tuple[Cell, str]] = []
+        for ch, cb in zip(top_h, top_b, strict=True):
+            th, tb = _squash(ch.text), _squash(cb.text)
+            same_place = (ch.r0, ch.r1, *_key(head, ch, common)) == (cb.r0, cb.r1, *_key(b, cb, common))
+            if not same_place or not (th == tb or (len(tb) >= 4 and th.startswith(tb))):
                 break
             if th != tb:
-                cut.append((place_b, th[len(tb):]))
+                cut.append((cb, th[len(tb):]))
         else:
-            if any(t for _, t in sig_h):
+            if any(c.text for c in top_h):
+                x0s = [(b.xs[c.c0], b.xs[c.c1]) for c, _ in cut]
                 _drop_rows(b, k)
-                for (_, c0, c1, _), rest in cut:
-                    _take_back(b, common, c0, c1, rest)
+                for (c, rest), (x0, x1) in zip(cut, x0s, strict=True):
+                    _take_back(b, c, x0, x1, rest)
                 return
 
 
-def _take_back(g: Grid, common: list[float], c0: int, c1: int, rest: str) -> None:
-    """Remove the characters of ``rest`` (in order) from the top of the cells under columns
-    c0..c1 of the first row: text that ran out of the header cell above."""
+def _take_back(g: Grid, header: Cell, x0: float, x1: float, rest: str) -> None:
+    """Take the characters of ``rest`` (in reading order) out of the lines that continue the
+    header cell's text below it, within its columns: text that ran out of the cell."""
+    lines = lines_of(header.chars)
+    if not lines:
+        return
+    size = max(c.bottom - c.top for c in header.chars)
+    last = lines[-1][0].cy
+    pitch = (last - lines[0][0].cy) / (len(lines) - 1) if len(lines) > 1 else 1.5 * size
+    per_line = max(len(line) for line in lines)
+    reach = last + (len(rest) // per_line + 1.5) * max(pitch, size)
+    owner: dict[int, Cell] = {}
+    band = []
     for cell in g.cells:
-        k0, k1 = _key(g, cell, common)
-        if cell.r0 != 0 or k0 < c0 or k1 > c1:
-            continue
-        chars = [ch for line in lines_of(cell.chars) for ch in line]  # reading order
-        want = list(rest)
-        kept = []
-        for ch in chars:
-            if want and ch.text == want[0]:
-                want.pop(0)
-            else:
-                kept.append(ch)
-        if not want:
-            cell.chars = kept
-            cell.text = cell_text(kept)
-            return
+        for c in cell.chars:
+            if x0 <= c.cx <= x1 and last < c.cy <= reach:
+                owner[id(c)] = cell
+                band.append(c)
+    want = list(rest)
+    taken: list[Char] = []
+    for c in (c for line in lines_of(band) for c in line):
+        if want and c.text == want[0]:
+            want.pop(0)
+            taken.append(c)
+    if want:
+        return
+    for c in taken:
+        cell = owner[id(c)]
+        cell.chars = [x for x in cell.chars if x is not c]
+        cell.text = cell_text(cell.chars)
 
 
 def _drop_rows(g: Grid, k: int) -> None:

@@ -289,20 +289,22 @@ def test_repeated_header_cut_short_is_still_dropped() -> None:
     """LibreOffice repeats a header row whose long label does not fit and prints the rest of the
     label over the row below: the header is still recognised, and the rest taken out."""
     p1, p2 = Page(), Page()
-    widths, label = [150, 60, 60], "本列数据的勾稽关系为第一项加第二项之和"
-    p1.table(72, 600, widths, [40, 30], [(0, 0, 1, 1, [label[:10], label[10:]]), (0, 1, 1, 1, ["自然人"]),
+    widths, label = [150, 60, 60], "本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项"
+    lines = [label[:10], label[10:20], label[20:]]
+    p1.table(72, 600, widths, [50, 30], [(0, 0, 1, 1, lines), (0, 1, 1, 1, ["自然人"]),
                                          (0, 2, 1, 1, ["总计"]), (1, 0, 1, 1, ["（一）予以公开"]),
                                          (1, 1, 1, 1, ["5"]), (1, 2, 1, 1, ["5"])])
-    bottom = p2.table(72, 70, widths, [24, 40], [(0, 0, 1, 1, [label[:10]]), (0, 1, 1, 1, ["自然人"]),
+    bottom = p2.table(72, 70, widths, [14, 40], [(0, 0, 1, 1, lines[:1]), (0, 1, 1, 1, ["自然人"]),
                                                  (0, 2, 1, 1, ["总计"]), (1, 0, 1, 1, ["（二）部分公开"]),
                                                  (1, 1, 1, 1, ["2"]), (1, 2, 1, 1, ["2"])])
-    p2.text(75, 96, label[10:15])  # the rest of the label, printed over the next rows
-    p2.text(75, 108, label[15:])
+    # the rest of the label, printed on at the same line pitch over the next row (and its label)
+    p2.text(75, 70.7 + 12.6, lines[1])
+    p2.text(75, 70.7 + 25.2, lines[2])
     p2.text(72, bottom + 30, "四、结转下年度继续办理")
     doc = read_pdf(build([p1, p2]))
     ts = tables(doc)
     assert [c.text for c in ts[1].cells] == ["（二）部分公开", "2", "2"]
-    assert doc.text.count(label[15:]) == 1
+    assert doc.text.count(lines[2]) == 1
 
 
 def test_header_rows_at_the_foot_of_a_page_keep_their_text() -> None:

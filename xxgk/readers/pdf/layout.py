@@ -215,7 +215,7 @@ def _take_back(g: Grid, header: Cell, x0: float, x1: float, rest: str) -> None:
     last = lines[-1][0].cy
     pitch = (last - lines[0][0].cy) / (len(lines) - 1) if len(lines) > 1 else 1.5 * size
     per_line = max(len(line) for line in lines)
-    reach = last + (len(rest) // per_line + 1.5) * max(pitch, size)
+    reach = last + (-(-len(rest) // per_line) + 1) * max(pitch, size)  # the lines it needs, and one
     owner: dict[int, Cell] = {}
     band = []
     for cell in g.cells:

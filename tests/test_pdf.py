@@ -307,6 +307,24 @@ def test_repeated_header_cut_short_is_still_dropped() -> None:
     assert doc.text.count(lines[2]) == 1
 
 
+def test_repeated_header_of_a_table_that_began_a_page() -> None:
+    """Table 二 ends at the foot of page 1, table 三 (same width) begins page 2 and runs on to page
+    3 with its header repeated: the header is recognised as table 三's, not table 二's."""
+    p1, p2, p3 = Page(), Page(), Page()
+    widths = [150, 60, 60]
+    p1.table(72, 700, widths, [24, 24], [(0, 0, 1, 2, ["第二十条第（五）项"]), (0, 2, 1, 1, ["数量"]),
+                                         (1, 0, 1, 2, ["行政许可"]), (1, 2, 1, 1, ["9"])])
+    head = [(0, 0, 1, 3, ["三、收到和处理政府信息公开申请情况"]), (1, 0, 1, 1, ["项目"]),
+            (1, 1, 1, 1, ["自然人"]), (1, 2, 1, 1, ["总计"])]
+    p2.table(72, 70, widths, [24, 24, 30], head + [(2, 0, 1, 1, ["一、本年新收"]), (2, 1, 1, 1, ["3"]),
+                                                  (2, 2, 1, 1, ["3"])])
+    p3.table(72, 70, widths, [24, 24, 30], head + [(2, 0, 1, 1, ["二、上年结转"]), (2, 1, 1, 1, ["1"]),
+                                                  (2, 2, 1, 1, ["1"])])
+    doc = read_pdf(build([p1, p2, p3]))
+    assert doc.text.count("自然人") == 1 and doc.text.count("三、收到和处理") == 1
+    assert doc.text.splitlines()[-1] == "二、上年结转\t1\t1"
+
+
 def test_header_rows_at_the_foot_of_a_page_keep_their_text() -> None:
     """The header of a table printed at the bottom of one page, its first row on the next: the
     row's numbers stay in the row, not in the header cells above them."""

@@ -153,7 +153,10 @@ def repair_splits(blocks: list[Line | Grid]) -> None:
             continue
         if head is None:
             head = a
-        _drop_repeated_header(head, b)
+        # the header repeated is the table's own: the chain's first part, or the part just before
+        # (when that part began a new table at the top of its page)
+        if not _drop_repeated_header(head, b) and a is not head and _drop_repeated_header(a, b):
+            head = a
         _mend(a, b)
 
 
@@ -177,7 +180,7 @@ def _squash(t: str) -> str:
     return "".join(t.split())
 
 
-def _drop_repeated_header(head: Grid, b: Grid) -> None:
+def _drop_repeated_header(head: Grid, b: Grid) -> bool:
     """The first rows of ``b`` repeat the header of the table's first part: drop them. A header
     cell whose text did not fit when repeated (LibreOffice prints the rest over the rows below)
     matches by its beginning, and the rest is taken back out of the rows below it."""
@@ -202,7 +205,8 @@ def _drop_repeated_header(head: Grid, b: Grid) -> None:
                 _drop_rows(b, k)
                 for (c, rest), (x0, x1) in zip(cut, x0s, strict=True):
                     _take_back(b, c, x0, x1, rest)
-                return
+                return True
+    return False
 
 
 def _take_back(g: Grid, header: Cell, x0: float, x1: float, rest: str) -> None:

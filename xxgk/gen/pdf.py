@@ -9,7 +9,9 @@ on a following page).
 
 from __future__ import annotations
 
+import hashlib
 import random
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +23,18 @@ from xxgk.normalize import compact
 
 if TYPE_CHECKING:
     from xxgk.gen import Family, Sample
+
+
+def fixed_dates(pdf: bytes, day: str) -> bytes:
+    """The PDF with LibreOffice's creation time replaced by ``day`` (YYYYMMDD) at 09:00:00, same
+    length, so the bytes depend only on the document (offsets in the xref stay valid)."""
+    pdf = re.sub(rb"/CreationDate\(D:\d{14}", b"/CreationDate(D:" + day.encode() + b"090000", pdf)
+    # the file identifier LibreOffice draws at random: the hash of the rest of the file instead
+    # (and the checksum LibreOffice computes over it): the hash of the rest of the file instead
+    rest = re.sub(rb"/ID \[[^\]]*\]|/DocChecksum /[0-9A-F]{32}", b"", pdf)
+    digest = hashlib.md5(rest).hexdigest().upper().encode()
+    pdf = re.sub(rb"/DocChecksum /[0-9A-F]{32}", b"/DocChecksum /" + digest, pdf)
+    return re.sub(rb"/ID \[ <[0-9A-F]{32}>\n<[0-9A-F]{32}> \]", b"/ID [ <" + digest + b">\n<" + digest + b"> ]", pdf)
 
 
 def page_features(pdf: bytes, workdir: Path | None = None) -> list[str]:
@@ -53,7 +67,8 @@ def make_pdf_family(
     pdfs = to_pdf(docs, workdir)
     out = []
     for i, (c, st) in enumerate(drawn):
-        pdf = pdfs[f"doc{i:05d}"]
+        day = c.published.strftime("%Y%m%d") if c.published else "20000101"
+        pdf = fixed_dates(pdfs[f"doc{i:05d}"], day)
         extra = list(st.features) + page_features(pdf, workdir)
         if fam.format == "pdf":
             out.append(sample(fam, i, c, pdf, extra))

@@ -343,4 +343,18 @@ def build_docx(c: Content, st: WordStyle, rng: random.Random) -> bytes:
     d.core_properties.author = c.agency
     out = io.BytesIO()
     d.save(out)
+    return fixed_zip(out.getvalue())
+
+
+def fixed_zip(data: bytes) -> bytes:
+    """The same zip with every entry dated 1980-01-01, so equal documents are equal bytes."""
+    import zipfile
+
+    src = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            fixed = zipfile.ZipInfo(info.filename, date_time=(1980, 1, 1, 0, 0, 0))
+            fixed.compress_type = zipfile.ZIP_DEFLATED
+            dst.writestr(fixed, src.read(info.filename))
     return out.getvalue()

@@ -54,6 +54,9 @@ def file_text(s: Sample) -> str:
         for el in root.iter(f"{w}t", f"{w}tc", f"{w}p"):
             parts.append(el.text or "" if el.tag == f"{w}t" else " ")
         return "".join(parts)
+    if s.format == "doc":
+        # Word 97 keeps its text as UTF-16 pieces; cells end with U+0007
+        return s.data.decode("utf-16-le", errors="replace").replace("\x07", " ")
     if s.format == "html":
         from lxml import html
 
@@ -75,7 +78,7 @@ def _fmt(v: float | int) -> str:
 
 def test_families_listed() -> None:
     assert families() == list(FAMILIES)
-    for name in ("word-pdf", "word-pdf-2019", "word-docx", "cms-html", "md-mineru", "md-marker",
+    for name in ("word-pdf", "word-pdf-2019", "word-doc", "word-docx", "cms-html", "md-mineru", "md-marker",
                  "md-pandoc", "md-chat", "viewer-text", "web-flat", "pdf-layout-text"):
         assert name in families()
 
@@ -161,6 +164,7 @@ EXPECTED_FEATURES = {
     "word-pdf": {"page-numbers", "table-split"},
     "word-pdf-2019": {"page-numbers", "table-split"},
     "word-docx": {"page-numbers"},
+    "word-doc": {"page-numbers"},
     "cms-html": {"page-chrome"},
     "md-mineru": {"tool:mineru", "table-split"},
     "md-marker": {"tool:marker"},
@@ -197,6 +201,8 @@ def test_family_features_are_real(family: str) -> None:
             assert any(ln.startswith(("三", "本")) and len(ln.split()[0]) == 1 for ln in lines if ln), s.name
         if s.format == "pdf":
             assert s.data.startswith(b"%PDF")
+        if s.format == "doc":
+            assert s.data.startswith(bytes.fromhex("d0cf11e0a1b11ae1"))  # an OLE compound file
         if s.format == "docx":
             assert zipfile.ZipFile(io.BytesIO(s.data)).testzip() is None
 

@@ -11,7 +11,7 @@ has. ``make`` is deterministic for a given (family, n, seed). Families (see ``FA
 
 * ``word-pdf`` / ``word-pdf-2019``: the official Word template filled and saved to PDF by
   LibreOffice (2021 / 2019 format) in many page sizes, fonts and column widths;
-* ``word-docx``: the filled DOCX as downloaded;
+* ``word-docx``: the filled DOCX as downloaded; ``word-doc``: the same saved as Word 97 DOC;
 * ``cms-html``: the report as a government CMS publishes it (``cms.py``);
 * ``md-mineru``, ``md-marker``, ``md-pandoc``, ``md-chat``: Markdown made from the document by
   conversion tools, in each tool's way of writing tables (``markdown.py``);
@@ -69,6 +69,8 @@ FAMILIES: dict[str, Family] = {f.name: f for f in (
            "官方 Word 模板填报后由 LibreOffice 另存为 PDF / the official Word template filled, saved to PDF"),
     Family("word-pdf-2019", "pdf", _PDF_RATES, "2019", ("soffice", "pdftotext"),
            "2019 年格式的 Word 报告另存为 PDF / a 2019-format Word report saved to PDF"),
+    Family("word-doc", "doc", Rates(template_2019=0.3), None, ("soffice",),
+           "另存为 Word 97-2003 的 DOC / the filled report saved as Word 97-2003 DOC"),
     Family("word-docx", "docx", Rates(template_2019=0.3), None, (),
            "填报后的 DOCX 原件 / the filled DOCX as downloaded"),
     Family("cms-html", "html", Rates(template_2019=0.3), None, (),
@@ -119,7 +121,7 @@ def _renderer(name: str) -> Renderer:
 
         def docx(c: Content, rng: random.Random) -> tuple[bytes, list[str]]:
             st = word.draw_style(rng)
-            return word.build_docx(c, st, rng), [f for f in st.features if not f.startswith("page:")]
+            return word.build_docx(c, st, rng), list(st.features)
         return docx
     if name == "cms-html":
         from xxgk.gen.cms import render_html

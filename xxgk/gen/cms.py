@@ -6,7 +6,8 @@ the report pasted in one of three markups (``markup:…``):
 
 * ``word``: pasted from Word: ``MsoNormal`` paragraphs, ``<o:p></o:p>``, ``<span lang=EN-US>``
   around numbers, inline ``mso-`` styles, conditional comments and the hidden sliver row
-  (``<![if !supportMisalignedColumns]>``);
+  (``<![if !supportMisalignedColumns]>``), labels cut over spans (``label-spans``) or by the
+  line breaks Word puts in its HTML source (``source-line-breaks``);
 * ``ueditor``: the UEditor/KindEditor markup of many CMSs (``<tr class="firstRow">``,
   ``word-break: break-all``, ``<p>`` in every cell);
 * ``plain``: hand-written ``<table border="1">`` with ``<br>`` in long labels.
@@ -48,9 +49,17 @@ def _cell_html(markup: str, text: str, is_data: bool, rng: random.Random, nbsp: 
             inner = (f"<span lang=\"EN-US\" style=\"font-size:10.0pt;font-family:&quot;Times New Roman&quot;,serif\">"
                      f"{_esc(text) if text else '&nbsp;'}<o:p></o:p></span>")
         else:
-            body = _cut_spans(text, rng) if rng.random() < 0.2 else _esc(text)
-            if body != _esc(text):
+            r = rng.random()
+            if r < 0.2:
+                body = _cut_spans(text, rng)
                 feats.add("label-spans")
+            elif r < 0.4 and len(text) > 8:
+                # Word wraps its HTML source at ~76 columns, inside text too (a space when shown)
+                k = rng.randint(2, len(text) - 2)
+                body = f"{_esc(text[:k])}\r\n  {_esc(text[k:])}"
+                feats.add("source-line-breaks")
+            else:
+                body = _esc(text)
             inner = (f"<span style=\"font-size:10.0pt;font-family:宋体;mso-bidi-font-family:宋体;"
                      f"mso-font-kern:0pt\">{body}</span><span lang=\"EN-US\" style=\"font-size:10.0pt\"><o:p></o:p></span>")
         return f"<p class=\"MsoNormal\" align=\"center\" style=\"text-align:center;mso-pagination:widow-orphan\">{inner}</p>"

@@ -10,9 +10,12 @@ Each style imitates how the tool really writes tables:
   in its first position and the others empty, line breaks in cells as ``<br>``
   (``br-in-cells``); header rows under a cell spanning rows lose their leading empty cells
   (``header-shifted``, as marker issue #512 shows).
-* ``pandoc`` (DOCX → Markdown): bold headings, and either pandoc's HTML table
-  (``<colgroup>``, ``<tr class="odd">``, ``<p>`` in cells; ``table:html``) or a grid table whose
-  cell text wraps over several lines (``table:grid``; merged cells spread, text in the first).
+* ``pandoc`` (DOCX → Markdown, checked against pandoc 2.17's real output of these documents):
+  bold headings, curly quotes made straight (``straight-quotes``), and one of pandoc's tables:
+  gfm's pipe table with an empty header row (``table:pipe``), pandoc markdown's multiline table
+  (``table:multiline``), pandoc 3's HTML table (``<colgroup>``, ``<tr class="odd">``, ``<p>`` in
+  cells; ``table:html``), or a grid table whose cell text wraps over several lines
+  (``table:grid``); merged cells spread with the text in the first position.
 * ``chat`` (a chat assistant asked to convert the report): ``##`` headings, table 二 as one small
   table per block, table 三 flattened to one label column (``labels-joined`` when the group
   label is joined to the row label), bold totals (``bold-totals``), blank cells as ``—``
@@ -206,21 +209,61 @@ def _pandoc_grid(grid: Grid, rng: random.Random) -> str:
     return "\n".join(out)
 
 
+def _pad(t: str, w: int) -> str:
+    return t + " " * (w - _dwidth(t))
+
+
+def _pandoc_pipe(grid: Grid) -> str:
+    """pandoc 2's gfm: a pipe table with an empty header row, every grid row in the body, a
+    merged cell's text in its first position, columns padded to their widest text."""
+    matrix = dense(grid, fill="empty")
+    n = width(grid)
+    widths = [max(3, *(_dwidth(row[c][0]) for row in matrix)) for c in range(n)]
+    lines = ["| " + " | ".join(" " * w for w in widths) + " |",
+             "|" + "|".join("-" * (w + 2) for w in widths) + "|"]
+    lines += ["| " + " | ".join(_pad(t, widths[c]) for c, (t, _) in enumerate(row)) + " |" for row in matrix]
+    return "\n".join(lines)
+
+
+def _pandoc_multiline(grid: Grid) -> str:
+    """pandoc's own markdown: a multiline table (dashed rules, columns by position, a blank line
+    between rows); header rows marked to repeat become the table's header."""
+    matrix = dense(grid, fill="empty")
+    n = width(grid)
+    widths = [max(3, *(_dwidth(row[c][0]) for row in matrix)) for c in range(n)]
+    rule = "  " + " ".join("-" * w for w in widths)
+    nh = header_rows(grid)
+    lines = ["  " + "-" * (sum(widths) + n - 1)]
+    for r, row in enumerate(matrix):
+        lines.append(("  " + " ".join(_pad(t, widths[c]) for c, (t, _) in enumerate(row))).rstrip())
+        if nh and r == 0:
+            lines.append(rule)
+        elif r < len(matrix) - 1:
+            lines.append("")
+    lines.append(lines[0])
+    return "\n".join(lines)
+
+
 def _pandoc(c: Content, rng: random.Random, feats: set[str]) -> str:
-    kind = rng.choice(["html", "grid"])
+    kind = rng.choice(["html", "pipe", "multiline", "multiline", "grid"])
     feats.add(f"table:{kind}")
+    writers = {"html": lambda g: _pandoc_html(g), "pipe": _pandoc_pipe, "multiline": _pandoc_multiline,
+               "grid": lambda g: _pandoc_grid(g, rng)}
     out: list[str] = []
     for b in c.blocks:
-        if b.kind == "title":
-            out.append(f"**{b.text}**")
-        elif b.kind in ("heading", "subheading"):
+        if b.kind in ("title", "heading", "subheading"):
             out.append(f"**{b.text}**")
         elif b.kind == "table":
             assert b.grid is not None
-            out.append(_pandoc_html(b.grid) if kind == "html" else _pandoc_grid(b.grid, rng))
+            out.append(writers[kind](b.grid))
         else:
             out.append(b.text.replace("\n", "\n\n"))
-    return "\n\n".join(out) + "\n"
+    text = "\n\n".join(out) + "\n"
+    if kind != "html" and ("“" in text or "”" in text):
+        # pandoc's markdown writer prints curly quotes as straight ones (the smart extension)
+        text = text.replace("“", '"').replace("”", '"')
+        feats.add("straight-quotes")
+    return text
 
 
 # ----------------------------------------------------------------------------- chat

@@ -1,5 +1,5 @@
-"""The families published through LibreOffice: Word reports saved to PDF, and ``pdftotext -layout``
-of those PDFs.
+"""The families published through LibreOffice: Word reports saved to PDF or to Word 97 DOC, and
+``pdftotext -layout`` of the PDFs.
 
 All the batch's DOCX files are converted in one soffice call. Features that depend on how the
 pages fell are read back from the PDF itself, so they are true of the file: ``table-split``
@@ -55,7 +55,8 @@ def make_pdf_family(
     rng_for: Callable[[str, int, int], random.Random],
     sample: Callable[[Family, int, Content, bytes, list[str]], Sample],
 ) -> list[Sample]:
-    pdftotext_exe()  # fail early, with a clear message, when poppler is missing
+    if "pdftotext" in fam.needs:
+        pdftotext_exe()  # fail early, with a clear message, when poppler is missing
     drawn: list[tuple[Content, word.WordStyle]] = []
     docs: dict[str, bytes] = {}
     for i in range(n):
@@ -64,6 +65,11 @@ def make_pdf_family(
         st = word.draw_style(rng)
         docs[f"doc{i:05d}"] = word.build_docx(c, st, rng)
         drawn.append((c, st))
+    if fam.format == "doc":
+        # Word 97-2003, as many sites still publish: converted by LibreOffice, one call
+        converted = to_pdf(docs, workdir, target="doc:MS Word 97")
+        return [sample(fam, i, c, converted[f"doc{i:05d}"], list(st.features))
+                for i, (c, st) in enumerate(drawn)]
     pdfs = to_pdf(docs, workdir)
     out = []
     for i, (c, st) in enumerate(drawn):

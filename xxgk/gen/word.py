@@ -12,8 +12,9 @@ widths (a narrow group-label column prints its label one character per line:
 ``vertical-labels``; a narrow row-label column wraps labels over two or three lines:
 ``wrapped-labels``), table 三's header rows marked to repeat on every page (``tblHeader``), page
 numbers in the footer (``page-numbers``), full-width spaces left from the template's placeholders
-in filled cells (``placeholder-spaces``), and a page break that leaves a part heading at the foot
-of a page with its table on the next (``heading-orphaned``).
+in filled cells (``placeholder-spaces``), a page break that leaves a part heading at the foot
+of a page with its table on the next (``heading-orphaned``), and table 二 floating at the right
+margin with its part heading after it in the document, printed beside it (``heading-beside-table``).
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ class WordStyle:
     page_numbers: tuple[str, str] | None
     placeholder_spaces: bool
     orphan_heading: bool
+    beside: bool  # table 二 floats at the right, its part heading beside it
     features: list[str] = field(default_factory=list)
 
 
@@ -73,6 +75,7 @@ def draw_style(rng: random.Random) -> WordStyle:
         header_repeat=rng.random() < 0.5, cant_split=rng.random() < 0.5,
         page_numbers=rng.choice(PAGE_NUMBER_FORMS) if rng.random() < 0.7 else None,
         placeholder_spaces=rng.random() < 0.15, orphan_heading=rng.random() < 0.1,
+        beside=rng.random() < 0.1,
     )
     st.features += [f"page:{page[0]}", f"font:{st.font}"]
     if st.vertical:
@@ -85,6 +88,8 @@ def draw_style(rng: random.Random) -> WordStyle:
         st.features.append("placeholder-spaces")
     if st.orphan_heading:
         st.features.append("heading-orphaned")
+    if st.beside:
+        st.features.append("heading-beside-table")
     return st
 
 
@@ -161,7 +166,8 @@ def _widths(key: str, grid: Grid, st: WordStyle, usable: int, rng: random.Random
     return [first] + [rest] * (n - 1)
 
 
-def _table(key: str, grid: Grid, st: WordStyle, usable: int, tblpr_proto, rng: random.Random):  # type: ignore[no-untyped-def]
+def _table(key: str, grid: Grid, st: WordStyle, usable: int, tblpr_proto, rng: random.Random,  # type: ignore[no-untyped-def]
+           floating: bool = False):
     widths = _widths(key, grid, st, usable, rng)
     n = len(widths)
     tbl = _el("tbl")
@@ -174,6 +180,12 @@ def _table(key: str, grid: Grid, st: WordStyle, usable: int, tblpr_proto, rng: r
     for side in ("top", "left", "bottom", "right", "insideH", "insideV"):
         borders.append(_el(side, val="single", sz="4", space="0", color="auto"))
     tblpr.insert(3, borders)
+    if floating:
+        tblpr.insert(1, _el("tblpPr", leftFromText="180", rightFromText="180", vertAnchor="text",
+                            horzAnchor="margin", tblpXSpec="right", tblpY="1"))
+        tblpr.insert(2, _el("tblOverlap", val="never"))
+        for jc in tblpr.findall(_w("jc")):
+            tblpr.remove(jc)
     tbl.append(tblpr)
     tblgrid = _el("tblGrid")
     for wd in widths:
@@ -316,8 +328,14 @@ def build_docx(c: Content, st: WordStyle, rng: random.Random) -> bytes:
     def add(el) -> None:  # type: ignore[no-untyped-def]
         sect.addprevious(el)
 
-    for i, b in enumerate(c.blocks):
-        nxt = c.blocks[i + 1] if i + 1 < len(c.blocks) else None
+    blocks = list(c.blocks)
+    if st.beside:
+        # the floating table comes first in the document, the heading after it flows beside it
+        k = next(i for i, b in enumerate(blocks) if b.kind == "table" and b.table == "proactive")
+        if k and blocks[k - 1].kind == "heading":
+            blocks[k - 1], blocks[k] = blocks[k], blocks[k - 1]
+    for i, b in enumerate(blocks):
+        nxt = blocks[i + 1] if i + 1 < len(blocks) else None
         if b.kind == "title":
             add(_paragraph(b.text, st.font, st.size + 6, jc="center", bold=True))
             add(_paragraph("", st.font, st.size))
@@ -332,8 +350,11 @@ def build_docx(c: Content, st: WordStyle, rng: random.Random) -> bytes:
             assert b.grid is not None
             if st.orphan_heading and b.table == "requests":
                 add(_paragraph("", st.font, st.size, page_break=True))
-            add(_table(b.table, b.grid, st, usable, tblpr_proto, rng))
-            add(_paragraph("", st.font, st.size))
+            if st.beside and b.table == "proactive":
+                add(_table(b.table, b.grid, st, int(usable * 0.68), tblpr_proto, rng, floating=True))
+            else:
+                add(_table(b.table, b.grid, st, usable, tblpr_proto, rng))
+                add(_paragraph("", st.font, st.size))
         elif b.kind == "signature":
             add(_paragraph("", st.font, st.size))
             add(_paragraph(b.text, st.font, st.size, jc="right"))

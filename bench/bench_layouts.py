@@ -129,6 +129,8 @@ def bench_family(family: str, n: int, seed: int, cache: Path, timeout: float,
     failed = 0
     seconds = 0.0
     examples: list[tuple[str, dict[str, object]]] = []
+    kinds: dict[str, int] = {}
+    by_feature: dict[str, list[float]] = {}
     for s in samples:
         report, error, dt = read(s, timeout)
         seconds += dt
@@ -136,8 +138,15 @@ def bench_family(family: str, n: int, seed: int, cache: Path, timeout: float,
         counts, wrong = score(s, report)
         for k, v in counts.items():
             tot[k] += v
+        for w in wrong:
+            kinds[str(w["kind"])] = kinds.get(str(w["kind"]), 0) + 1
+        for f in s.features:
+            by_feature.setdefault(f, []).append(counts["ok"] / counts["cells"] if counts["cells"] else 1.0)
         if error:
+            kinds["failed"] = kinds.get("failed", 0) + 1
             examples.append((s.name, {"cell": "*", "truth": "", "got": error, "kind": "failed"}))
+        # silent errors first: they are what the reader must never do
+        wrong.sort(key=lambda w: (w["kind"] == "not-read", str(w["cell"])))
         examples += [(s.name, w) for w in wrong[:3]]
         if dump is not None and (wrong or error):
             dump.mkdir(parents=True, exist_ok=True)
@@ -151,6 +160,10 @@ def bench_family(family: str, n: int, seed: int, cache: Path, timeout: float,
         "nonzero": tot["nonzero"], "nonzero_ok": tot["nonzero_ok"], "cells": tot["cells"], "ok": tot["ok"],
         "silent": tot["silent"], "ambiguous": tot["ambiguous"],
         "rate": len(samples) / seconds if seconds else 0.0,
+        "kinds": kinds,
+        # features with the lowest share of exact cells (at least 2 samples), worst first
+        "worst": sorted(((f, sum(v) / len(v), len(v)) for f, v in by_feature.items() if len(v) >= 2),
+                        key=lambda t: t[1])[:5],
     }
     return row, examples
 
@@ -187,18 +200,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {r['family']} | {r['samples']} | {r['failed']} | {r['nonzero_ok']}/{r['nonzero']} "
               f"({_pct(r['nonzero_ok'], r['nonzero'])}) | {r['ok']}/{r['cells']} ({_pct(r['ok'], r['cells'])}) "
               f"| {r['silent']} | {r['ambiguous']} | {r['rate']:.1f} |")
+    print()
+    for r in rows:
+        kinds = ", ".join(f"{k} {v}" for k, v in sorted(r["kinds"].items(), key=lambda kv: -kv[1]))  # type: ignore[attr-defined]
+        worst = ", ".join(f"{f} {100 * p:.0f}% ({n})" for f, p, n in r["worst"])  # type: ignore[attr-defined]
+        print(f"- **{r['family']}** — wrong cells by kind: {kinds or 'none'}; features with the fewest exact cells: {worst}")
     if args.examples:
         print()
         for fam, ex in all_examples.items():
+            # silent errors and failures first, one example per sample
+            ex = sorted(ex, key=lambda t: t[1]["kind"] == "not-read")
             seen: set[str] = set()
-            shown = 0
             for name, w in ex:
-                if shown >= args.examples:
+                if len(seen) >= args.examples:
                     break
                 if name in seen:
                     continue
                 seen.add(name)
-                shown += 1
                 print(f"- {fam}: `{name}` {w['cell']}: truth {w['truth']!r}, got {w['got']!r} ({w['kind']})")
     return 0
 

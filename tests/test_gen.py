@@ -218,3 +218,14 @@ def test_word_pdf_2019_uses_the_2019_tables() -> None:
                 # a wrapped label's lines may come apart in the text: both ends must be there
                 cl = compact(label)
                 assert cl[:4] in c and cl[-4:] in c, (s.name, label)
+
+
+def test_missing_soffice_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    from xxgk.errors import XxgkError
+
+    real = shutil.which
+    monkeypatch.setattr(shutil, "which", lambda name, *a, **k: None if name in ("soffice", "libreoffice") else real(name, *a, **k))
+    with pytest.raises(XxgkError) as e:
+        make("word-pdf", 1, 0)
+    assert e.value.code == "soffice-missing"
+    assert "LibreOffice" in e.value.message and "LibreOffice" in e.value.message_en

@@ -91,7 +91,7 @@ def _pipe(rows: list[list[str]], n: int) -> list[str]:
 def _marker_table(grid: Grid, rng: random.Random, feats: set[str], label_wrap: int) -> list[str]:
     n = width(grid)
     matrix = dense(grid, fill="empty")
-    covered = {(r + dr, c) for r, c, x in placed(grid) for dr in range(1, x.rowspan)}
+    covered = {(r + dr, c + dc) for r, c, x in placed(grid) for dr in range(1, x.rowspan) for dc in range(x.colspan)}
     shift = rng.random() < 0.4
     rows: list[list[str]] = []
     for r, row in enumerate(matrix):
@@ -335,14 +335,16 @@ def _chat_blocks(b: Block, rng: random.Random, feats: set[str], dash: bool, bold
         return out
     # appeals: 15 cells in one row, or three rows of five
     ids = [x for row in grid for x in row if x.cell_id is not None]
+    matrix = dense(grid, fill="repeat")
+    k = len(ids) // 3  # cells per appeals row
     if rng.random() < 0.6:
         feats.add("appeals-transposed")
-        head = ["类别", "结果维持", "结果纠正", "其他结果", "尚未审结", "总计"]
-        names = ["行政复议", "行政诉讼（未经复议直接起诉）", "行政诉讼（复议后起诉）"]
-        rows = [[names[i], *(val(x.text, False) for x in ids[i * 5:(i + 1) * 5])] for i in range(3)]
-        out.append("\n".join(_pipe([head, *rows], 6)))
+        top, mid, low = ([t for t, _ in matrix[r]] for r in range(3))
+        head = ["类别", *low[:k]]
+        names = [top[i * k] if mid[i * k] == low[i * k] else f"{top[i * k]}（{mid[i * k]}）" for i in range(3)]
+        rows = [[names[i], *(val(x.text, False) for x in ids[i * k:(i + 1) * k])] for i in range(3)]
+        out.append("\n".join(_pipe([head, *rows], len(head))))
     else:
-        matrix = dense(grid, fill="repeat")
         head = [f"{a}-{b}" if a != b else a for (a, _), (b, _) in zip(matrix[0], matrix[2], strict=True)]
         out.append("\n".join(_pipe([head, [val(x.text, False) for x in ids]], len(head))))
     return out

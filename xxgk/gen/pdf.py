@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from xxgk.gen import word
 from xxgk.gen.content import Content, draw
-from xxgk.gen.office import pdftotext, pdftotext_exe, to_pdf
+from xxgk.gen.office import pdftotext, pdftotext_exe, soffice, to_pdf
 from xxgk.normalize import compact
 
 if TYPE_CHECKING:
@@ -55,8 +55,9 @@ def make_pdf_family(
     rng_for: Callable[[str, int, int], random.Random],
     sample: Callable[[Family, int, Content, bytes, list[str]], Sample],
 ) -> list[Sample]:
+    soffice()  # fail early, with a clear message, when LibreOffice or poppler is missing
     if "pdftotext" in fam.needs:
-        pdftotext_exe()  # fail early, with a clear message, when poppler is missing
+        pdftotext_exe()
     drawn: list[tuple[Content, word.WordStyle]] = []
     docs: dict[str, bytes] = {}
     for i in range(n):

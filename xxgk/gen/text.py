@@ -107,8 +107,18 @@ def render_viewer(c: Content, rng: random.Random) -> tuple[bytes, list[str]]:
     per_page = rng.randint(28, 40)
     since = 0
 
-    def emit(new: list[str]) -> None:
+    def emit(new: list[str], rows: int | None = None) -> None:
+        """Prose lines, a page number after every ``per_page`` lines; a table (``rows`` printed
+        rows) is emitted whole: pages break between rows (table 三's own break is drawn inside)."""
         nonlocal page, since
+        if rows is not None:
+            lines.extend(new)
+            since += rows
+            if since >= per_page:
+                lines.append(page_style.format(page))
+                page += 1
+                since = 0
+            return
         for ln in new:
             lines.append(ln)
             since += 1
@@ -129,7 +139,7 @@ def render_viewer(c: Content, rng: random.Random) -> tuple[bytes, list[str]]:
             if split is not None:
                 page += 1
                 since = 0
-            emit(tl)
+            emit(tl, rows=len(b.grid) - (split or 0))
         elif b.kind in ("para",):
             emit(_wrap_para(b.text, width))
         else:

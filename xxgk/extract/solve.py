@@ -129,8 +129,13 @@ def _enumerate(
         nums_left[k] = nums_left[k + 1] + (1 if s.is_num else 0)
 
     steps = 0
+    # Cutting digits is free where the print forces it (a leading zero, or a row printed as one
+    # run of digits); elsewhere each cut is an edit, like a dropped cell.
+    single_run = len(nums) == 1 and n_slots == 1  # the whole row printed as one run of digits
 
-    def rec(i: int, j: int, edits: int) -> Iterator[RowCandidate]:
+    def rec(i: int, off: int, j: int, edits: int) -> Iterator[RowCandidate]:
+        """Slots from ``slots[i]`` (its text from ``off``: inside a run of digits being cut)
+        for columns from ``j``."""
         nonlocal count, steps
         steps += 1
         if count >= MAX_ROW_CANDIDATES or steps > MAX_STEPS:
@@ -140,7 +145,15 @@ def _enumerate(
         if edits > budget:
             return
         left = n_cols - j
-        if edits + max(0, left - cap[i]) + max(0, nums_left[i] - left) > budget:
+        if off:
+            rest = len(slots[i].text) - off
+            room, nums_after = cap[i + 1] + rest, nums_left[i + 1] + 1
+        else:
+            room, nums_after = cap[i], nums_left[i]
+        if edits + max(0, left - room) + max(0, nums_after - left) > budget:
+            return
+        if off:
+            yield from take_digits(i, off, j, edits)
             return
         if j == n_cols:
             extra = sum(drop_cost(k) for k in range(i, n_slots))
@@ -162,43 +175,62 @@ def _enumerate(
         # use the slot
         if slot.is_num:
             text = slot.text
-            plain = text.isdigit()
-            # Cutting digits is free where the print forces it (a leading zero, or a row printed
-            # as one run of digits); elsewhere each cut is an edit, like a dropped cell.
-            single_run = len(nums) == 1 and n_slots == 1  # the whole row printed as one run of digits
-            split_cost = 0 if (single_run or (len(text) > 1 and text[0] == "0")) else 1
-            max_k = min(len(text), n_cols - j)
-            for k in range(1, max_k + 1):
-                pieces = splits(text, k) if plain else _signed_or_decimal_splits(text, k)
-                for parts in pieces:
-                    if not all(
-                        valid_number(p, cols[j + q].signed, cols[j + q].decimal)
-                        for q, p in enumerate(parts)
-                    ):
-                        continue
-                    for p in parts:
-                        values.append(to_number(p))
-                        places.append(Placement(i, k > 1))
-                    yield from rec(i + 1, j + k, edits + (split_cost * (k - 1) if k > 1 else 0))
-                    del values[-k:]
-                    del places[-k:]
+            if text.isdigit():
+                yield from take_digits(i, 0, j, edits)
+            else:
+                max_k = min(len(text), n_cols - j) if len(text) <= 40 else 1
+                for k in range(1, max_k + 1):
+                    for parts in _signed_or_decimal_splits(text, k):
+                        if not all(valid_number(p, cols[j + q].signed, cols[j + q].decimal)
+                                   for q, p in enumerate(parts)):
+                            continue
+                        for p in parts:
+                            values.append(to_number(p))
+                            places.append(Placement(i, k > 1))
+                        split_cost = 0 if single_run else 1
+                        yield from rec(i + 1, 0, j + k, edits + split_cost * (k - 1))
+                        del values[-k:]
+                        del places[-k:]
         else:
             values.append(None)
             places.append(Placement(i))
             # an empty line after the row's last value is a cell only when the arithmetic wants it
-            yield from rec(i + 1, j + 1, edits + (blank_cost if slot.hard else max(1, blank_cost)))
+            yield from rec(i + 1, 0, j + 1, edits + (blank_cost if slot.hard else max(1, blank_cost)))
             values.pop()
             places.pop()
         # drop the slot
-        yield from rec(i + 1, j, edits + drop_cost(i))
+        yield from rec(i + 1, 0, j, edits + drop_cost(i))
         # the column has no slot
         values.append(UNKNOWN)
         places.append(Placement(None))
-        yield from rec(i, j + 1, edits + missing_cost(i))
+        yield from rec(i, 0, j + 1, edits + missing_cost(i))
         values.pop()
         places.pop()
 
-    yield from rec(0, 0, 0)
+    def take_digits(i: int, off: int, j: int, edits: int) -> Iterator[RowCandidate]:
+        """The next number cut from the run of digits ``slots[i].text[off:]`` into column ``j``."""
+        if j == n_cols:
+            return  # digits left over inside a run: not a reading
+        text = slots[i].text
+        split_cost = 0 if (single_run or (len(text) > 1 and text[0] == "0")) else 1
+        col = cols[j]
+        for length in range(1, len(text) - off + 1):
+            piece = text[off:off + length]
+            if length > 1 and piece[0] == "0":
+                break  # no number is printed with a leading zero
+            if not valid_number(piece, col.signed, col.decimal):
+                continue
+            end = off + length
+            values.append(to_number(piece))
+            places.append(Placement(i, off > 0 or end < len(text)))
+            if end < len(text):
+                yield from rec(i, end, j + 1, edits + split_cost)
+            else:
+                yield from rec(i + 1, 0, j + 1, edits)
+            values.pop()
+            places.pop()
+
+    yield from rec(0, 0, 0, 0)
 
 
 def _signed_or_decimal_splits(text: str, k: int) -> list[list[str]]:

@@ -25,7 +25,8 @@ def kinds(text: str) -> list[str]:
         ("\n\n\n0", ["_", "_", "_", "0"]),  # label line left empty, then empty lines
         ("308", ["308"]),
         ("0\t—\t5", ["0", "—", "5"]),  # a dash is an explicit empty cell
-        ("0\t第二十条第（五）项\t保留4位小数\t", ["0", "_", "_", "_"]),  # residue dropped; trailing empties
+        ("0\t第二十条第（五）项\t保留4位小数\t", ["0", "_"]),  # text after the last value ends the row
+        ("0\t0\t", ["0", "0", "_"]),  # a trailing empty cell
         ("12 万元", ["12"]),
     ],
 )

@@ -16,7 +16,15 @@ _WIDTH.update({c: 0x20 for c in (0x3000, 0x00A0, 0x2002, 0x2003, 0x2009, 0x200B,
 _WIDTH.update({0x2212: ord("-"), 0x0D: 0x20, 0x0B: 0x20, 0x0C: 0x20})
 
 # Web-page and word-processor residue, blanked to spaces of the same length.
-_RESIDUE = re.compile(r"\[bookmark:[^\]\n]*\]|\*\*|__|\[(?:image|img|图片)[^\]\n]*\]", re.I)
+_RESIDUE = re.compile(
+    r"\[bookmark:[^\]\n]*\]|\*\*|__|\[(?:image|img|图片)[^\]\n]*\]"
+    # page numbers on a line of their own (text copied from a PDF viewer): "- 3 -", "— 3 —",
+    # "第 3 页", "第3页 共7页", "3/7"
+    r"|(?m:^[ \t]*[-—–－][ \t]*\d{1,4}[ \t]*[-—–－][ \t]*$)"
+    r"|(?m:^[ \t]*第[ \t]*\d{1,4}[ \t]*页(?:[ \t]*[,，]?[ \t]*共[ \t]*\d{1,4}[ \t]*页)?[ \t]*$)"
+    r"|(?m:^[ \t]*\d{1,3}[ \t]*/[ \t]*\d{1,3}[ \t]*$)",
+    re.I,
+)
 
 
 @cache
@@ -64,9 +72,10 @@ class Compact:
     理结果", "（三）不\\n予公开"); matching them in the compact text makes that irrelevant.
     """
 
-    __slots__ = ("text", "_starts", "_origins")
+    __slots__ = ("text", "source_text", "_starts", "_origins")
 
     def __init__(self, text: str) -> None:
+        self.source_text = text
         parts: list[str] = []
         self._starts: list[int] = []
         self._origins: list[int] = []

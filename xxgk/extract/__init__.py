@@ -125,7 +125,14 @@ def extract(
         if not rows:
             continue
         blank_style = _blank_style(rows)
-        cells.update(solve_table(rows, t.equations, blank_style, figures))
+        solved = solve_table(rows, t.equations, blank_style, figures)
+        if _numbers_first(lt, ct, headings, tables):
+            rows_b = _printed_rows(t, lt, ct, text, headings, tables, before=True)
+            solved_b = solve_table(rows_b, t.equations, _blank_style(rows_b), figures)
+            if _score(rows_b, solved_b) < _score(rows, solved):
+                rows, solved = rows_b, solved_b
+                printed_rows[key] = rows
+        cells.update(solved)
         _row_diagnostics(t, key, rows, cells, lines, diagnostics)
 
     report_cells: dict[str, int | float | None] = {}
@@ -282,9 +289,47 @@ def _limit_after(pos: int, headings: dict, tables: dict[str, LocatedTable], ct: 
     return min(cands, default=len(ct.text))
 
 
+def _score(rows: list[PrintedRow], solved: dict[str, CellResult]) -> tuple[int, int, int]:
+    """How well a reading of a table fits: (violated relations, open cells, edits); less is better."""
+    violations = sum(r.chosen.violations for r in rows if r.chosen is not None)
+    open_cells = sum(1 for c in solved.values() if c.status == "ambiguous")
+    edits = sum(r.chosen.edits for r in rows if r.chosen is not None)
+    return violations, open_cells, edits
+
+
+def _header_end(block: Block, ct: Compact, start: int, stop: int) -> int:
+    """Compact index just after the last column label of ``block`` printed in [start, stop)."""
+    end = start
+    c = ct.text
+    words = [f for col in block.columns for f, _ in col.label.forms()] + [g["label"] for g in block.column_groups]
+    for w in words:
+        i = c.rfind(w, start, stop)
+        if i >= 0:
+            end = max(end, i + len(w))
+    return end
+
+
+def _numbers_first(lt: LocatedTable, ct: Compact, headings: dict, tables: dict[str, LocatedTable]) -> bool:
+    """Does the table print each row's numbers before its label? Then numbers stand between the
+    column header and the first row's label, and none (a page number at most) after the last."""
+    data = [a for a in lt.anchors if not a.row.group]
+    if lt.flat_start >= 0 or len(data) < 2:
+        return False
+    first, last = data[0], data[-1]
+    block_start = next((b for blk, b in lt.block_starts if blk is first.block), lt.start)
+    head_end = _header_end(first.block, ct, min(block_start, max(lt.search_from, first.start - 600)),
+                           first.start)
+    text = ct.source_text
+    before = len(re.findall(r"\d+", text[ct.source_end(head_end):ct.source(first.start)]))
+    after_end = _limit_after(last.match.end, headings, tables, ct)
+    after = len(re.findall(r"\d+", text[ct.source_end(last.match.end):ct.source(after_end)]))
+    width = len(first.block.row_columns(first.row))
+    return before >= max(1, width // 2) and after <= 1
+
+
 def _printed_rows(
     t: Template, lt: LocatedTable, ct: Compact, text: str, headings: dict,
-    tables: dict[str, LocatedTable],
+    tables: dict[str, LocatedTable], before: bool = False,
 ) -> list[PrintedRow]:
     rows: list[PrintedRow] = []
     if lt.flat_start >= 0:
@@ -311,9 +356,29 @@ def _printed_rows(
     for k, anchor in enumerate(lt.anchors):
         if anchor.row.group:
             continue
+        if before:
+            # numbers printed before their label (text copied from a PDF viewer): the row's
+            # values lie between the previous label and its own
+            prev = next((a for a in reversed(lt.anchors[:k]) if not a.row.group), None)
+            if prev is not None and prev.block is anchor.block:
+                a_c = prev.match.end
+            else:
+                a_c = next((b for blk, b in lt.block_starts if blk is anchor.block), lt.start)
+                a_c = min(a_c, anchor.start)
+                lo = max(lt.search_from, anchor.start - 600) if prev is None else prev.match.end
+                a_c = _header_end(anchor.block, ct, min(a_c, lo), anchor.start)
+            start, end = ct.source_end(a_c) if a_c > 0 else 0, ct.source(anchor.start)
+            block = anchor.block
+            cols = [ColumnSpec(cid, c.signed, c.decimal)
+                    for cid, c in zip(block.cell_ids(anchor.row), block.row_columns(anchor.row), strict=True)]
+            rows.append(PrintedRow(cols, slots(text, start, end), label=anchor.row.key,
+                                   span=(start, ct.source_end(anchor.match.end))))
+            continue
         start = ct.source_end(anchor.match.end)
-        if k + 1 < len(lt.anchors):
-            nxt = lt.anchors[k + 1]
+        if anchor.match.inner >= 0:
+            start = ct.source(anchor.match.inner)  # the numbers interrupt the label's lines
+        nxt = next((a for a in lt.anchors[k + 1:] if not a.row.group), None)
+        if nxt is not None:
             end_c = nxt.start
             if nxt.block is not anchor.block:
                 # the next block's heading and column labels are not this row's cells

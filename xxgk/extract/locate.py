@@ -8,6 +8,7 @@ the part headings, which some reports leave out.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 
@@ -27,6 +28,7 @@ class Match:
     end: int
     form: str
     variant: Variant | None
+    inner: int = -1  # where the row's numbers begin inside a label they interrupt (PDF text)
 
 
 @dataclass
@@ -57,6 +59,7 @@ class LocatedTable:
     missing_rows: list[str] = field(default_factory=list)
     flat_start: int = -1  # for a flat table: where its values start
     block_starts: list[tuple[Block, int]] = field(default_factory=list)
+    search_from: int = 0  # compact index where the search for the table began
 
 
 @dataclass
@@ -76,6 +79,32 @@ def find_label(c: str, label: Label, start: int, stop: int) -> Match | None:
             continue
         if best is None or i < best.start or (i == best.start and len(form) > len(best.form)):
             best = Match(i, i + len(form), form, variant)
+    return best
+
+
+@functools.cache
+def _interrupted(form: str) -> re.Pattern[str]:
+    """A label whose lines the row's numbers interrupt ("本年新收政府信息 39 94 … 公开申请数量": a
+    label wrapped in its cell, copied out of a PDF viewer line by line): digits between its
+    characters."""
+    return re.compile("(?:[-\\d.]+)?".join(re.escape(ch) for ch in form))
+
+
+def find_label_interrupted(c: str, label: Label, start: int, stop: int) -> Match | None:
+    """The earliest match of ``label`` in ``c[start:stop]`` with numbers inside it, recording where
+    the numbers begin (``inner``); None when the label is whole or absent."""
+    best: Match | None = None
+    for form, variant in label.forms():
+        if len(form) < 6:
+            continue  # a short label is never wrapped
+        m = _interrupted(form).search(c, start, stop)
+        if m is None:
+            continue
+        d = re.search(r"\d", c[m.start():m.end()])
+        if d is None:
+            continue
+        if best is None or m.start() < best.start:
+            best = Match(m.start(), m.end(), c[m.start():m.end()], variant, inner=m.start() + d.start())
     return best
 
 
@@ -127,7 +156,7 @@ def locate_table(
 ) -> LocatedTable:
     c = ct.text
     table = t.table(key)
-    lt = LocatedTable(key, start=-1)
+    lt = LocatedTable(key, start=-1, search_from=start)
     pos = start
     for block in table.blocks:
         if block.layout == "flat":
@@ -186,7 +215,14 @@ def _locate_block(
     for row in block.rows:
         window = ROW_WINDOW * (4 if not anchors and not lt.anchors else 1)
         m = find_label(c, row.label, pos, min(limit, pos + window))
+        if m is None and not row.group:
+            m = find_label_interrupted(c, row.label, pos, min(limit, pos + window))
         if m is None:
+            continue
+        if row.group:
+            # a merged group label (三、本年度办理结果, （三）不予公开) prints wherever the layout
+            # puts it, often beside the middle of its rows: it does not move the search on
+            anchors.append(RowAnchor(block, row, m, numbering_start(c, m.start)))
             continue
         if not anchors and (block_start < 0 or block_start >= m.start):
             block_start = m.start

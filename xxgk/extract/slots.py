@@ -23,6 +23,7 @@ _LEADING_ZERO = re.compile(r"0\d")
 # Text that, glued after a number, makes it part of prose or a heading rather than a cell; any
 # other text glued after a number is the next label or heading run into the row
 # ("行政强制42第二十条第（八）项", "…0000000三、本年度办理结果").
+_WORD_END = re.compile(r"[\u4e00-\u9fffA-Za-z]$")
 _NOT_A_CELL = re.compile(r"[年月日号时分秒%‰位倍期批届次人户家名万亿余多]|[.、]\D|热线|小时")
 
 
@@ -52,21 +53,28 @@ def slots(text: str, start: int, end: int) -> list[Slot]:
     if not any(k == "other" or k == "unit" for k, _, _, _ in toks):
         return _build(toks)
     # Drop residue numbers.
-    cleaned: list[tuple[str, str, int, int]] = []
-    for i, (kind, s, a, b) in enumerate(toks):
+    keep = [True] * len(toks)
+    for i, (kind, _s, _a, _b) in enumerate(toks):
         if kind in ("num", "dash"):
             prev_k = toks[i - 1][0] if i > 0 else "ws"
             next_k = toks[i + 1][0] if i + 1 < len(toks) else "ws"
             if kind == "dash" and (prev_k == "other" or next_k == "other"):
-                continue  # "本年增/减", "—年—": part of a word, not an empty cell
-            if kind == "num" and (
-                (prev_k == "other" and next_k not in ("ws", "unit"))  # 保留4位小数, 第3页
+                keep[i] = False  # "本年增/减", "—年—": part of a word, not an empty cell
+            elif kind == "num" and (
+                # glued after a word: 保留4位小数, 第3页, a header's 数据1 (not after a closing quote)
+                (prev_k == "other" and next_k != "unit" and _WORD_END.search(toks[i - 1][1]))
                 or (next_k == "other" and _NOT_A_CELL.match(toks[i + 1][1]))  # 2022年, 12345热线
             ):
-                continue
-        if kind in ("other", "unit"):
-            continue
-        cleaned.append((kind, s, a, b))
+                keep[i] = False
+        elif kind in ("other", "unit"):
+            keep[i] = False
+    last_value = max((i for i, t in enumerate(toks) if keep[i] and t[0] != "ws"), default=-1)
+    cleaned: list[tuple[str, str, int, int]] = []
+    for i, tok in enumerate(toks):
+        if tok[0] == "other" and i > last_value >= 0:
+            break  # text after the row's last value (the next group's label): the row has ended
+        if keep[i]:
+            cleaned.append(tok)
     return _build(cleaned)
 
 

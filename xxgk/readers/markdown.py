@@ -24,6 +24,8 @@ from xxgk.errors import XxgkError
 _PIPE_ROW = re.compile(r"^\s*\|.*\|\s*$|^[^|\n]*\S\s*\|\s*\S.*$")
 _PIPE_RULE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _GRID_RULE = re.compile(r"^\s*\+(?:[-=:]+\+)+\s*$")
+# pandoc's simple and multiline tables: a line of dash segments gives the columns
+_DASH_RULE = re.compile(r"^\s*-{3,}(?:\s+-{2,})*\s*$")
 _HTML_TABLE_START = re.compile(r"<table\b", re.I)
 _HTML_TABLE_END = re.compile(r"</table\s*>", re.I)
 _BR = re.compile(r"<br\s*/?>", re.I)
@@ -44,6 +46,8 @@ def looks_like_markdown(text: str) -> bool:
     lines = text.splitlines()[:4000]
     if any(_PIPE_RULE.match(ln) and "-" in ln and "|" in ln for ln in lines):
         return True
+    if any(_DASH_RULE.match(ln) and len(ln.split()) >= 3 for ln in lines):
+        return True  # a pandoc simple or multiline table's column rule
     if any(_GRID_RULE.match(ln) for ln in lines):
         return True
     head = text[:4096].lower()
@@ -139,6 +143,12 @@ def read_markdown(text: str, name: str = "<bytes>", encoding: str | None = None)
             if tail.strip():
                 items.append(_inline(tail).strip())
             i += 1
+        elif _DASH_RULE.match(line) and _fixed_width_start(lines, i):
+            grid_rows, i = _fixed_width_table(lines, i)
+            if grid_rows:
+                items.append(grid_rows)
+                tables += 1
+                cells += sum(len(r) for r in grid_rows)
         elif _GRID_RULE.match(line):
             grid_rows, i = _grid_table(lines, i)
             if grid_rows:
@@ -190,8 +200,9 @@ def _grid_table(lines: list[str], i: int) -> tuple[list[list[TableCell]], int]:
             continue
         if not line.strip().startswith("|"):
             break
-        pieces = [line[a + 1:b] for a, b in zip(bounds, bounds[1:], strict=False)] if len(bounds) > 1 else \
-            _split_pipes(line)
+        # cells by their pipes, not by the rule's positions: pandoc pads Chinese text by display
+        # width (two columns a character), so positions do not line up with characters
+        pieces = _split_pipes(line)
         if not current:
             current = [[] for _ in pieces]
         for k, p in enumerate(pieces[: len(current)]):
@@ -200,3 +211,95 @@ def _grid_table(lines: list[str], i: int) -> tuple[list[list[TableCell]], int]:
     if current:
         rows.append(_row([" ".join(" ".join(p).split()) for p in current], len(rows)))
     return rows, i
+
+
+def _width(ch: str) -> int:
+    import unicodedata
+
+    return 2 if unicodedata.east_asian_width(ch) in ("W", "F") else 1
+
+
+def _columns(line: str) -> list[tuple[int, str]]:
+    """(display column, character) for every character of ``line``."""
+    out = []
+    x = 0
+    for ch in line:
+        out.append((x, ch))
+        x += _width(ch) if ch != "\t" else 8 - x % 8
+    return out
+
+
+def _segments(rule: str) -> list[tuple[int, int]]:
+    """Display spans of the dash segments of a column rule."""
+    spans = []
+    start = None
+    for x, ch in _columns(rule) + [(10**9, " ")]:
+        if ch == "-" and start is None:
+            start = x
+        elif ch != "-" and start is not None:
+            spans.append((start, x))
+            start = None
+    return spans
+
+
+def _fixed_width_start(lines: list[str], i: int) -> bool:
+    """A dash rule that opens a pandoc table: segments on this line or one of the next few."""
+    if len(_segments(lines[i])) >= 2:
+        return True
+    return any(_DASH_RULE.match(lines[k]) and len(_segments(lines[k])) >= 2
+               for k in range(i + 1, min(len(lines), i + 8)))
+
+
+def _fixed_width_table(lines: list[str], i: int) -> tuple[list[list[TableCell]], int]:
+    """A pandoc simple or multiline table from the rule at ``lines[i]``: columns from the dash
+    segments (display width: a Chinese character takes two columns), blank cells as spaces; in a
+    multiline table a row runs over several lines up to a blank line."""
+    n = len(lines)
+    multiline = len(_segments(lines[i])) == 1  # an opening full-width rule
+    k = i if not multiline else i + 1
+    header: list[str] = []
+    while k < n and not (_DASH_RULE.match(lines[k]) and len(_segments(lines[k])) >= 2):
+        header.append(lines[k])
+        k += 1
+    if k >= n:
+        return [], i + 1
+    spans = _segments(lines[k])
+    k += 1
+    groups: list[list[str]] = [header] if any(h.strip() for h in header) else []
+    current: list[str] = []
+    while k < n:
+        line = lines[k]
+        if _DASH_RULE.match(line):
+            k += 1  # the closing rule
+            break
+        if not line.strip():
+            if current:
+                groups.append(current)
+                current = []
+            if not multiline:
+                break
+            k += 1
+            continue
+        if multiline:
+            current.append(line)
+        else:
+            groups.append([line])
+        k += 1
+    if current:
+        groups.append(current)
+    rows: list[list[TableCell]] = []
+    for group in groups:
+        texts = [[] for _ in spans]  # type: list[list[str]]
+        for line in group:
+            token: list[tuple[int, str]] = []
+            for x, ch in _columns(line) + [(10**9, " ")]:
+                if ch.strip():
+                    token.append((x, ch))
+                    continue
+                if token:
+                    x0 = token[0][0]
+                    col = max((c for c, (a, _b) in enumerate(spans) if a <= x0), default=0)
+                    texts[col].append("".join(c for _, c in token))
+                    token = []
+        rows.append(_row([" ".join(t) for t in texts], len(rows)))
+    return rows, k

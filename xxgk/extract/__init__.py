@@ -18,6 +18,7 @@ from xxgk.extract import meta
 from xxgk.extract.locate import (
     LabelUse,
     LocatedTable,
+    RowAnchor,
     detect_template,
     find_headings,
     find_label,
@@ -133,6 +134,7 @@ def extract(
                 rows, solved = rows_b, solved_b
                 printed_rows[key] = rows
         cells.update(solved)
+        _group_children(t, rows, cells)
         _row_diagnostics(t, key, rows, cells, lines, diagnostics)
 
     report_cells: dict[str, int | float | None] = {}
@@ -353,8 +355,21 @@ def _printed_rows(
         rows.append(PrintedRow(cols, slots(text, start, end), label=block.table,
                                 span=(ct.source(lt.start), end)))
         return rows
+    found_rows = {a.row.key for a in lt.anchors}
+
+    def printed_as_row(a: RowAnchor) -> bool:
+        """A group printed as one row of its own (a 2021 report printing the 2019 （六）其他处理)."""
+        if not a.row.group or before:
+            return False
+        children = [r for r in a.block.data_rows() if r.key.startswith(a.row.key + ".")]
+        return bool(children) and not any(r.key in found_rows for r in children)
+
     for k, anchor in enumerate(lt.anchors):
         if anchor.row.group:
+            if printed_as_row(anchor):
+                # a group printed as one row of its own (a 2021 report printing the 2019 （六）其他处理):
+                # its total, under a cell id outside the template, for the sub-rows to be told from
+                rows.append(_group_row(anchor, lt, k, ct, text, headings, tables))
             continue
         if before:
             # numbers printed before their label (text copied from a PDF viewer): the row's
@@ -377,7 +392,7 @@ def _printed_rows(
         start = ct.source_end(anchor.match.end)
         if anchor.match.inner >= 0:
             start = ct.source(anchor.match.inner)  # the numbers interrupt the label's lines
-        nxt = next((a for a in lt.anchors[k + 1:] if not a.row.group), None)
+        nxt = next((a for a in lt.anchors[k + 1:] if not a.row.group or printed_as_row(a)), None)
         if nxt is not None:
             end_c = nxt.start
             if nxt.block is not anchor.block:
@@ -396,6 +411,56 @@ def _printed_rows(
         rows.append(PrintedRow(cols, slots(text, start, end), label=anchor.row.key,
                                 span=(ct.source(anchor.match.start), end)))
     return rows
+
+
+def _group_row(
+    anchor: RowAnchor, lt: LocatedTable, k: int, ct: Compact, text: str, headings: dict,
+    tables: dict[str, LocatedTable],
+) -> PrintedRow:
+    block = anchor.block
+    start = ct.source_end(anchor.match.end)
+    nxt = next((a for a in lt.anchors[k + 1:] if not a.row.group), None)
+    end_c = nxt.start if nxt is not None else _limit_after(anchor.match.end, headings, tables, ct)
+    end = ct.source(end_c) if end_c < len(ct.text) else len(text)
+    cols = [ColumnSpec(f"{block.table}.{anchor.row.key}.{c.key}", c.signed, c.decimal) for c in block.columns]
+    return PrintedRow(cols, slots(text, start, end), label=GROUP_ROW + anchor.row.key,
+                      span=(ct.source(anchor.match.start), end))
+
+
+GROUP_ROW = "group:"
+
+
+def _group_children(t: Template, rows: list[PrintedRow], cells: dict[str, CellResult]) -> None:
+    """The sub-rows of a group printed as one row: each 0 where the group's total is 0 (counts are
+    never negative), otherwise open: the report does not say how the total divides."""
+    for r in rows:
+        if not r.label.startswith(GROUP_ROW):
+            continue
+        group = r.label[len(GROUP_ROW):]
+        table = r.columns[0].cell_id.split(".", 1)[0]
+        block = t.table(table).blocks[0]
+        children = [row for row in block.data_rows() if row.key.startswith(group + ".")]
+        label = t.row_label(table, group)
+        for col in block.columns:
+            got = cells.get(f"{table}.{group}.{col.key}")
+            v = got.value if got is not None else None
+            for child in children:
+                cid = f"{table}.{child.key}.{col.key}"
+                if cid in cells:
+                    continue
+                if v == 0:
+                    cells[cid] = CellResult(
+                        0, "computed", [], got.slot if got else None,
+                        f"报告只印出“{label}”一行（2019年格式），合计为0，各分项均为0 / the report prints "
+                        f"only the group's total (the 2019 form): 0, so each of its sub-rows is 0",
+                        relation=f"group-total@{group}")
+                else:
+                    shown = "空白" if v is None else str(v)
+                    cells[cid] = CellResult(
+                        None, "ambiguous", [], got.slot if got else None,
+                        f"报告只印出“{label}”一行（2019年格式，合计{shown}），未分列各分项 / the report "
+                        f"prints only the group's total ({v}, the 2019 form), not its sub-rows",
+                        complete=False)
 
 
 def _flat_by_rows(block: Block, ct: Compact, text: str, start_c: int, limit_c: int) -> list[PrintedRow]:

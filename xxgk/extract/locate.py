@@ -20,6 +20,7 @@ _NUMBERING = re.compile(r"(?:\d[.、,]|[(][一二三四五六七八九十]{1,2}[
 
 ROW_WINDOW = 3000  # how far (compact characters) the next row label may be
 HEADER_WINDOW = 400
+SHORT_WINDOW = 400  # a short row label is looked for this near the row before it
 
 
 @dataclass
@@ -80,6 +81,27 @@ def find_label(c: str, label: Label, start: int, stop: int) -> Match | None:
         if best is None or i < best.start or (i == best.start and len(form) > len(best.form)):
             best = Match(i, i + len(form), form, variant)
     return best
+
+
+@functools.cache
+def _numbered_pattern(numbering: str, label: str) -> re.Pattern[str]:
+    """A short label after its numbering, as printed in any of its forms: "3." "3、" "（七）" "七、"."""
+    core = re.sub(r"[^0-9一二三四五六七八九十]", "", numbering)
+    if core.isdigit():
+        num = core + r"[.、,．]?"
+    else:
+        num = r"(?:[(（]" + core + r"[)）]|" + core + r"[、.,])"
+    return re.compile(num + re.escape(compact(label)))
+
+
+def _numbered(c: str, row: Row, start: int, stop: int) -> Match | None:
+    if not row.numbering:
+        return None
+    m = _numbered_pattern(row.numbering, row.label.text).search(c, start, stop)
+    if m is None:
+        return None
+    a = m.end() - len(compact(row.label.text))
+    return Match(a, m.end(), c[a:m.end()], None)
 
 
 @functools.cache
@@ -214,7 +236,21 @@ def _locate_block(
     anchors: list[RowAnchor] = []
     for row in block.rows:
         window = ROW_WINDOW * (4 if not anchors and not lt.anchors else 1)
-        m = find_label(c, row.label, pos, min(limit, pos + window))
+        if anchors and len(row.label.text) <= 4:
+            # "其他", "总计": words any header prints; the row is near the last one, and its
+            # numbering ("3.其他", "（七）总计") tells it from a header's word
+            window = SHORT_WINDOW
+            m = _numbered(c, row, pos, min(limit, pos + window))
+            if m is None:
+                m = find_label(c, row.label, pos, min(limit, pos + window))
+                if m is not None and m.end < len(c) and "\u4e00" <= c[m.end] <= "\u9fff":
+                    m = None  # a word of a longer label ("其他结果", "总计未经复议…"), not the row
+        else:
+            m = find_label(c, row.label, pos, min(limit, pos + window))
+        for g in [a.match for a in anchors if a.row.group]:
+            if m is not None and not row.group and m.start < g.end and g.start < m.end:
+                # inside a group's label ("其他" in "（六）其他处理"): not this row
+                m = find_label(c, row.label, g.end, min(limit, pos + window))
         if m is None and not row.group:
             m = find_label_interrupted(c, row.label, pos, min(limit, pos + window))
         if m is None:

@@ -84,7 +84,7 @@ def extract(
 
     tables: dict[str, LocatedTable] = {}
     pos = headings["proactive"].end if "proactive" in headings else 0
-    tables["proactive"] = locate_table(ct, t, "proactive", pos, uses)
+    tables["proactive"] = _locate_near(ct, t, "proactive", pos, headings, uses)
     p = tables["proactive"]
     pos = p.end if p.anchors else (headings["requests"].end if "requests" in headings else pos)
     pos = max(pos, 0)
@@ -275,6 +275,23 @@ def _blank_style(rows: list[PrintedRow]) -> bool:
         sum(1 for x in r.slots if x.is_num) == len(r.columns) and r.slots and not r.slots[0].is_num
         for r in rows
     )
+
+
+def _locate_near(
+    ct: Compact, t: Template, key: str, pos: int, headings: dict, uses: list[LabelUse],
+) -> LocatedTable:
+    """The table from its part's heading on; if its rows are not all there, from the heading before
+    (a floating table that a PDF or Word layout prints before its own heading)."""
+    first_uses: list[LabelUse] = []
+    found = locate_table(ct, t, key, pos, first_uses)
+    earlier = max((h.end for h in headings.values() if h.end < pos), default=0)
+    if found.missing_rows and earlier < pos:
+        retry_uses: list[LabelUse] = []
+        again = locate_table(ct, t, key, earlier, retry_uses)
+        if len(again.missing_rows) < len(found.missing_rows):
+            found, first_uses = again, retry_uses
+    uses.extend(first_uses)
+    return found
 
 
 def _interior_blank(sl: list[Slot]) -> bool:

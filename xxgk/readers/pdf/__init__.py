@@ -27,6 +27,7 @@ from xxgk.readers.pdf.layout import (
     drop_furniture,
     join_paragraphs,
     page_blocks,
+    page_number_chars,
     repair_splits,
     to_items,
 )
@@ -82,7 +83,7 @@ def _read_pages(data: bytes, name: str) -> tuple[list[Page], int]:
             raise XxgkError("too-large", f"PDF 页数过多（{n} 页）：{name}", f"too many pages ({n}): {name}")
         if n <= 0:
             raise _corrupted(name, "没有页面 / no pages")
-        pages = []
+        read = []
         chars = 0
         for i in range(n):
             pc = read_page(doc, i, name)
@@ -90,8 +91,11 @@ def _read_pages(data: bytes, name: str) -> tuple[list[Page], int]:
             if chars > MAX_CHARS:
                 raise XxgkError("too-large", f"PDF 文字过多（超过 {MAX_CHARS} 个字符）：{name}",
                                 f"too much text in the PDF (over {MAX_CHARS} characters): {name}")
-            grids = find_grids(pc, name)
-            rest = place_chars(grids, pc.chars)
+            read.append((pc, find_grids(pc, name)))
+        numbers = page_number_chars([(pc.chars, pc.width, pc.height) for pc, _ in read])
+        pages = []
+        for pc, grids in read:
+            rest = place_chars(grids, [c for c in pc.chars if id(c) not in numbers])
             pages.append(page_blocks(pc.number, pc.width, pc.height, grids, rest))
         return pages, chars
     finally:

@@ -65,6 +65,37 @@ def page_blocks(number: int, width: float, height: float, grids: list[Grid], res
     return Page(number, width, height, [b for _, b in keyed])
 
 
+def page_number_chars(pages: list[tuple[list[Char], float, float]]) -> set[int]:
+    """The characters (by id) of the page numbers printed in the margins, centred ("- 4 -", "4"),
+    found as what they are: a number near the centre of the top or bottom margin at the same
+    height on several pages, counting up with them. Taken out before characters go to table
+    cells, so that a number a table running to the foot of the page overlaps does not join the
+    text of a cell."""
+    found: list[tuple[int, float, int, list[Char]]] = []  # page, top, number, chars
+    for k, (chars, width, height) in enumerate(pages):
+        zone = [c for c in chars if c.cy >= height * (1 - _ZONE) or c.cy <= height * _ZONE]
+        for line in lines_of(zone):
+            run: list[Char] = []
+            for ch in [*sorted(line, key=lambda c: c.x0), None]:
+                size = max(1.0, run[-1].bottom - run[-1].top) if run else 1.0
+                if ch is not None and (not run or ch.x0 - run[-1].x1 < 2 * size):
+                    run.append(ch)
+                    continue
+                text = "".join(c.text for c in run)
+                digits = re.sub(r"\D", " ", text).split()
+                mid = (run[0].x0 + run[-1].x1) / 2 if run else 0.0
+                if digits and _PAGE_NUMBER.match(text) and abs(mid / width - 0.5) <= 0.2:
+                    found.append((k, run[0].top, int(digits[0]), run))
+                run = [ch] if ch is not None else []
+    out: set[int] = set()
+    for k, top, num, run in found:
+        # the same place on other pages, the number moving with the page
+        if sum(1 for k2, top2, num2, _ in found
+               if k2 != k and abs(top2 - top) < 3 and num2 - num == k2 - k) >= 1:
+            out.update(id(c) for c in run)
+    return out
+
+
 def drop_furniture(pages: list[Page]) -> None:
     """Page numbers, running headers and footers out; what remains is the document's body."""
     def edges(p: Page) -> list[bool]:

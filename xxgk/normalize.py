@@ -48,10 +48,17 @@ def to_simplified(text: str) -> str:
     return "\n".join(out)
 
 
+# A bare page number on the line before or after a page break (form feed: pdftotext's output).
+_PAGE_BREAK_NUMBER = re.compile(r"(?m:^[ \t]*\d{1,4}[ \t]*(?=\n?\f))|(?<=\f)[ \t]*\d{1,4}[ \t]*(?=\n)")
+
+
 def normalize(text: str) -> str:
     """Normalise decoded text for reading, keeping every offset."""
+    numbers = [m.span() for m in _PAGE_BREAK_NUMBER.finditer(text)] if "\f" in text else []
     text = text.translate(_WIDTH)
     text = _RESIDUE.sub(lambda m: " " * len(m.group()), text)
+    for a, b in numbers:
+        text = text[:a] + " " * (b - a) + text[b:]
     return to_simplified(text)
 
 

@@ -125,6 +125,8 @@ def extract(
         printed_rows[key] = rows
         if not rows:
             continue
+        if doc.format == "text":
+            _place_by_position(rows, text, lines)
         blank_style = _blank_style(rows)
         solved = solve_table(rows, t.equations, blank_style, figures)
         if _numbers_first(lt, ct, headings, tables):
@@ -306,6 +308,87 @@ def _limit_after(pos: int, headings: dict, tables: dict[str, LocatedTable], ct: 
     cands = [h.start for h in headings.values() if h.start > pos]
     cands += [lt.start for lt in tables.values() if lt.start > pos]
     return min(cands, default=len(ct.text))
+
+
+def _display_x(text: str, line_start: int, pos: int) -> int:
+    """Display column of ``text[pos]`` on its line (a Chinese character takes two columns)."""
+    x = 0
+    for ch in text[line_start:pos]:
+        x += 2 if "\u2e80" <= ch <= "\uffef" else (8 - x % 8 if ch == "\t" else 1)
+    return x
+
+
+_WIDE_GAP = re.compile(r"\d {3,}\d")
+
+
+def _place_by_position(rows: list[PrintedRow], text: str, lines: _Lines) -> None:
+    """Text laid out by position (``pdftotext -layout``, a fixed-width copy): an empty cell is only
+    spaces, so a row printing fewer numbers than columns is placed by where its numbers stand,
+    under the columns the table's complete rows show. Rows are rewritten with explicit empty
+    cells only where every number falls clearly in a distinct column."""
+    by_shape: dict[tuple[str, ...], list[PrintedRow]] = {}
+    for r in rows:
+        by_shape.setdefault(tuple(c.cell_id.rsplit(".", 1)[-1] for c in r.columns), []).append(r)
+    for shape, group in by_shape.items():
+        n = len(shape)
+        if n < 2:
+            continue
+        laid_out = any(_WIDE_GAP.search(text, x[0].start, x[-1].end)
+                       for x in ([s for s in r.slots if s.is_num] for r in group) if len(x) > 1)
+        placed: dict[int, list[tuple[int, Slot]]] = {}  # row index -> (x centre, slot)
+        for k, r in enumerate(group):
+            nums = [x for x in r.slots if x.is_num]
+            if not nums:
+                continue
+            line_no = {bisect_right(lines.starts, x.start) for x in nums}
+            if len(line_no) != 1:
+                continue
+            ls = lines.starts[line_no.pop() - 1]
+            if not _WIDE_GAP.search(text, nums[0].start, nums[-1].end) and len(nums) < n:
+                continue
+            placed[k] = [(_display_x(text, ls, x.start) + (x.end - x.start) // 2, x) for x in nums]
+        full = [p for k, p in placed.items() if len(p) == n]
+        if len(full) < 2:
+            centres: list[int] = []
+        else:
+            centres = [sorted(p[i][0] for p in full)[len(full) // 2] for i in range(n)]
+        gaps = [b - a for a, b in zip(centres, centres[1:], strict=False)]
+        if not centres or min(gaps, default=0) < 3:
+            if laid_out:
+                _opaque_short_rows(group, n)
+            continue
+        tol = min(gaps) / 2
+        for k, p in placed.items():
+            r = group[k]
+            if len(p) >= n:
+                continue
+            cols: list[int] = []
+            for x, _slot in p:
+                d, i = min((abs(x - c), i) for i, c in enumerate(centres))
+                if d >= tol:
+                    break
+                cols.append(i)
+            else:
+                if len(set(cols)) == len(cols) and cols == sorted(cols):
+                    at = dict(zip(cols, (slot for _x, slot in p), strict=True))
+                    a = p[0][1].start
+                    r.slots = [at.get(i) or Slot("blank", "", a, a) for i in range(n)]
+                    continue
+            if laid_out:
+                _opaque_short_rows([r], n)
+
+
+_OPAQUE = ("按位置排版的文本中，此行印出的数字少于列数，其所在列无法从位置确定 / in text laid out by "
+           "position, this row prints fewer numbers than columns and where they stand does not place them")
+
+
+def _opaque_short_rows(rows: list[PrintedRow], n: int) -> None:
+    """Rows of a table laid out by position whose numbers could not be placed by position: their
+    empty cells left no trace, so no arithmetic may guess where the numbers go."""
+    for r in rows:
+        nums = [x for x in r.slots if x.is_num]
+        if nums and len(nums) < n and not any(not x.is_num for x in r.slots):
+            r.opaque = _OPAQUE
 
 
 def _score(rows: list[PrintedRow], solved: dict[str, CellResult]) -> tuple[int, int, int]:

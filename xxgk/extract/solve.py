@@ -84,6 +84,7 @@ class PrintedRow:
     candidates: list[RowCandidate] = field(default_factory=list)
     chosen: RowCandidate | None = None
     truncated: bool = False  # too many readings to enumerate: its cells are never taken as read
+    opaque: str | None = None  # why the print cannot place this row's numbers: its cells are open
 
 
 def _enumerate(
@@ -504,13 +505,16 @@ def solve_table(
         for r in rows
     )
     for r in rows:
+        if r.opaque:
+            r.candidates = [_empty_candidate(r)]
+            continue
         r.candidates = row_candidates(r, equations, blank_style, slack=False, exact_blanks=not residue)
     best, options, too_many = _joint(rows, table_eqs, signed)
     if best and best[0][0][0] > 0 and any(min(c.edits for c in o) > 0 for o in options):
         # The fewest edits leave the table's arithmetic broken: let the malformed rows take one
         # more edit each, and let the arithmetic choose.
         for r, o in zip(rows, options, strict=True):
-            if min(c.edits for c in o) > 0:
+            if min(c.edits for c in o) > 0 and not r.opaque:
                 r.candidates = row_candidates(r, equations, blank_style, slack=True,
                                               exact_blanks=not residue)
         best2, options2, too_many2 = _joint(rows, table_eqs, signed)
@@ -519,6 +523,25 @@ def solve_table(
 
     prints_zeros = any(sl.is_num and sl.text.strip("0") == "" for r in rows for sl in r.slots)
     open_before = _open_cells(rows, best, options, too_many)
+    # A row no relation checks (table 二's): a reading that is not the print as it stands is a
+    # guess unless no other reading comes close — every reading within one edit of the best
+    # stands, and a cell they disagree on is open.
+    eq_cells = {c for eq in table_eqs for c in eq.cells}
+    for ri, r in enumerate(rows):
+        chosen = best[0][1][ri]
+        if chosen.edits == 0 or r.opaque or any(c.cell_id in eq_cells for c in r.columns):
+            continue
+        near = [c for c in row_candidates(r, equations, blank_style, slack=True, exact_blanks=not residue)
+                if c.edits <= chosen.edits + 1]
+        for ci, col in enumerate(r.columns):
+            seen: list[Value] = []
+            for cand in [chosen, *near]:
+                v = cand.values[ci]
+                if not any(_same(v, x) for x in seen):
+                    seen.append(v)
+            if len(seen) > 1:
+                prev = open_before.get(col.cell_id, [])
+                open_before[col.cell_id] = prev + [v for v in seen if not any(_same(v, x) for x in prev)]
     deciding: dict[str, Figure] = {}
     if open_before and len(best) > 1 and not too_many:
         for fig in figures:
@@ -542,6 +565,9 @@ def solve_table(
             cid = col.cell_id
             place = chosen.placements[ci]
             slot = r.slots[place.slot] if place.slot is not None else None
+            if r.opaque:
+                results[cid] = CellResult(None, "ambiguous", [], row_slot, r.opaque, complete=False)
+                continue
             if cid in open_after:
                 seen_vals = open_after[cid]
                 known = [v for v in seen_vals if v is not UNKNOWN]

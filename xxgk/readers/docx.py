@@ -17,6 +17,7 @@ from xxgk.document import Document, TableCell
 from xxgk.errors import XxgkError
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+MC = "{http://schemas.openxmlformats.org/markup-compatibility/2006}"
 MAX_UNCOMPRESSED = 200 * 1024 * 1024
 MAX_RATIO = 200
 SLIVER_TWIPS = 30  # ~0.5 mm
@@ -97,6 +98,9 @@ def _blocks(parent: object, items: list[str | list[list[TableCell]]]) -> None:
             if text.strip():
                 items.append(text)
             for box in child.iter(f"{W}txbxContent"):
+                # a text box is written twice (DrawingML and its VML fallback): read it once
+                if any(a.tag == f"{MC}Fallback" for a in box.iterancestors()):
+                    continue
                 _blocks(box, items)
         elif tag == f"{W}tbl":
             grid, nested = _table(child)
@@ -114,7 +118,16 @@ def _para_text(p: object) -> str:
     parts: list[str] = []
     for el in p.iter(f"{W}t", f"{W}tab", f"{W}br", f"{W}txbxContent"):  # type: ignore[attr-defined]
         if el.tag == f"{W}t":
-            if not any(a.tag == f"{W}txbxContent" for a in el.iterancestors()):
+            # a text box inside this paragraph is read as blocks of its own; a paragraph that is
+            # itself inside a text box (a table set in a text box) keeps its text
+            inner = False
+            for a in el.iterancestors():
+                if a is p:
+                    break
+                if a.tag == f"{W}txbxContent":
+                    inner = True
+                    break
+            if not inner:
                 parts.append(el.text or "")
         elif el.tag == f"{W}tab":
             parts.append("\t")

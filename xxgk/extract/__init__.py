@@ -310,10 +310,16 @@ def _limit_after(pos: int, headings: dict, tables: dict[str, LocatedTable], ct: 
     return min(cands, default=len(ct.text))
 
 
+_WIDE_CHARS = re.compile("[\u2e80-\uffef]")
+
+
 def _display_x(text: str, line_start: int, pos: int) -> int:
     """Display column of ``text[pos]`` on its line (a Chinese character takes two columns)."""
+    seg = text[line_start:pos]
+    if "\t" not in seg:
+        return len(seg) + len(_WIDE_CHARS.findall(seg))
     x = 0
-    for ch in text[line_start:pos]:
+    for ch in seg:
         x += 2 if "\u2e80" <= ch <= "\uffef" else (8 - x % 8 if ch == "\t" else 1)
     return x
 
@@ -326,6 +332,8 @@ def _place_by_position(rows: list[PrintedRow], text: str, lines: _Lines) -> None
     spaces, so a row printing fewer numbers than columns is placed by where its numbers stand,
     under the columns the table's complete rows show. Rows are rewritten with explicit empty
     cells only where every number falls clearly in a distinct column."""
+    if not any(_WIDE_GAP.search(text, r.slots[0].start, r.slots[-1].end) for r in rows if r.slots):
+        return  # nothing is laid out by position here
     by_shape: dict[tuple[str, ...], list[PrintedRow]] = {}
     for r in rows:
         by_shape.setdefault(tuple(c.cell_id.rsplit(".", 1)[-1] for c in r.columns), []).append(r)

@@ -647,6 +647,9 @@ def _open_cells(
 ) -> dict[str, list[Value]]:
     """Cells the best alignments leave open, with every value they take (UNKNOWN: not listed)."""
     out: dict[str, list[Value]] = {}
+    if len(best) == 1 and not too_many and not any(r.truncated for r in rows) \
+            and not any(v is UNKNOWN for v in best[0][2].values()):
+        return out  # one reading, every cell determined
     for ri, r in enumerate(rows):
         for ci, col in enumerate(r.columns):
             cid = col.cell_id

@@ -43,6 +43,9 @@ MAX_CELLS = 200_000
 
 def looks_like_markdown(text: str) -> bool:
     """Pipe tables with their rule line, grid tables, or HTML tables inside plain text."""
+    head = text[:400_000]
+    if "--" not in head and "<table" not in head.lower():
+        return False  # no rule line of any table kind, no HTML table
     lines = text.splitlines()[:4000]
     if any(_PIPE_RULE.match(ln) and "-" in ln and "|" in ln for ln in lines):
         return True

@@ -268,13 +268,19 @@ def _enumerate_cached(
     if hit is None:
         stats: dict[str, bool] = {}
         found = [(c.values, c.placements, c.edits) for c in _enumerate(slots, cols, blank_style, budget, stats)]
-        if len(_ENUM_CACHE) > 20000:
-            _ENUM_CACHE.clear()
-        hit = _ENUM_CACHE[shape] = (found, bool(stats.get("truncated")))
+        hit = (found, bool(stats.get("truncated")))
+        # Bounded memory: common shapes ("0 0 0 0 0 0 0") are worth keeping, a damaged row's long
+        # list of readings is not; the memo never holds more than CACHE_ROWS shapes.
+        if len(found) <= CACHE_READINGS:
+            if len(_ENUM_CACHE) >= CACHE_ROWS:
+                _ENUM_CACHE.pop(next(iter(_ENUM_CACHE)))
+            _ENUM_CACHE[shape] = hit
     found, truncated = hit
     return [RowCandidate(v, p, e) for v, p, e in found], truncated
 
 
+CACHE_ROWS = 4096
+CACHE_READINGS = 64
 _ENUM_CACHE: dict[tuple[object, ...],
                   tuple[list[tuple[tuple[Value, ...], tuple[Placement, ...], int]], bool]] = {}
 

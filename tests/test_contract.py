@@ -53,3 +53,30 @@ def test_contract_catches_a_null_without_a_status() -> None:
     broken = report.model_copy(update={"cells": {**report.cells, cid: None},
                                        "provenance": {**report.provenance, cid: info}})
     assert any("fewer than two" in v for v in violations(broken))
+
+
+def test_prose_resolves_what_the_table_leaves_open() -> None:
+    """Seed 001 prints 行政规范性文件221148: ten readings. A sentence stating the documents issued
+    keeps the readings that agree (22|1|148, 22|11|48, 22|114|8): 制发 is resolved, citing the
+    sentence, the other two stay open with fewer candidates; a second figure decides them all.
+    Prose never overrides a cell the table determines (规章308 stays 3, 0, 8)."""
+    text = (FIXTURES / "seeds" / "001_319638bbe0944d0f.txt").read_text("utf-8")
+    one = text.replace("一、总体情况\n", "一、总体情况\n本年制发规范性文件22件，规章8件。\n", 1)
+    report = xxgk.parse_bytes(one.encode())
+    issued = report.provenance["proactive.normative.issued"]
+    assert report.cells["proactive.normative.issued"] == 22 and issued.status == "resolved"
+    assert issued.evidence is not None and "制发规范性文件22件" in issued.evidence.text
+    assert {2, 22, 221, 2211} <= set(issued.candidates)
+    assert report.provenance["proactive.normative.in_force"].status == "ambiguous"
+    assert {148, 48, 8} <= set(report.ambiguous["proactive.normative.in_force"])
+    assert 1148 not in report.ambiguous["proactive.normative.in_force"]
+    assert [report.cells[f"proactive.rules.{c}"] for c in ("issued", "repealed", "in_force")] == [3, 0, 8]
+    assert violations(report) == []
+
+    two = one.replace("规章8件。", "规章8件，现行有效规范性文件148件。", 1)
+    report = xxgk.parse_bytes(two.encode())
+    got = [report.cells[f"proactive.normative.{c}"] for c in ("issued", "repealed", "in_force")]
+    assert got == [22, 1, 148]
+    assert all(report.provenance[f"proactive.normative.{c}"].status == "resolved"
+               for c in ("issued", "repealed", "in_force"))
+    assert violations(report) == []

@@ -51,6 +51,7 @@ def read_xlsx(data: bytes, name: str = "<bytes>") -> Document:
                     if (r, c) != (rng.min_row, rng.min_col):
                         covered.add((r, c))
         rows: list[list[TableCell]] = []
+        last_col = max((c.column for row in ws.iter_rows() for c in row if c.value not in (None, "")), default=0)
         for r, row in enumerate(ws.iter_rows(), 1):
             cells: list[TableCell] = []
             for cell in row:
@@ -60,7 +61,9 @@ def read_xlsx(data: bytes, name: str = "<bytes>") -> Document:
                 v = cell.value
                 text = "" if v is None else (str(int(v)) if isinstance(v, float) and v.is_integer() else str(v))
                 cells.append(TableCell(text, r - 1, cell.column - 1, rs, cs))
-            while cells and not cells[-1].text and cells[-1].colspan == 1:
+            # empty cells past the table's last used column are not cells of the table; empty
+            # cells within it are (a row whose cells are all empty is a blank row, not a label alone)
+            while cells and not cells[-1].text and cells[-1].colspan == 1 and cells[-1].col >= last_col:
                 cells.pop()
             if cells:
                 rows.append(cells)

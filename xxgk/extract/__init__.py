@@ -127,6 +127,7 @@ def extract(
             continue
         if doc.format == "text":
             _place_by_position(rows, text, lines)
+        _strip_label_residue(rows)
         blank_style = _blank_style(rows)
         solved = solve_table(rows, t.equations, blank_style, figures)
         if _numbers_first(lt, ct, headings, tables):
@@ -260,6 +261,30 @@ def _missing(t: Template, cid: str, tables: dict[str, LocatedTable], ct: Compact
         note=f"未找到表格行“{label}”：在“{table.title}”表中（第{lines.loc(a, a).line}行起）按模板顺序查找，"
              f"包括其已知变体 / row {spec.row.key!r} not found in the table (searched from line "
              f"{lines.loc(a, a).line}, in template order, with its known variants)")
+
+
+def _strip_label_residue(rows: list[PrintedRow]) -> None:
+    """Empty cells between a row's label and its values that the table's layout puts there (a
+    label merged over three columns that a converter wrote as the label and two empty cells):
+    when several rows print exactly their columns' count plus the same k empty cells first, those
+    k cells are the label's, not values."""
+    def extra(r: PrintedRow) -> int:
+        k = sum(1 for x in r.slots if x.is_num or x.hard) - len(r.columns)
+        return k if k > 0 and all(not x.is_num and x.hard for x in r.slots[:k]) else 0
+
+    counts: dict[int, int] = {}
+    for r in rows:
+        if (k := extra(r)) > 0:
+            counts[k] = counts.get(k, 0) + 1
+    if not counts:
+        return
+    k, seen = max(counts.items(), key=lambda kv: kv[1])
+    if seen < 2:
+        return
+    for r in rows:
+        if extra(r) == k:
+            r.slots = r.slots[k:]
+            r.residue = True  # the table shows layout residue: leading empty slots are not cells
 
 
 def _blank_style(rows: list[PrintedRow]) -> bool:

@@ -85,6 +85,7 @@ class PrintedRow:
     chosen: RowCandidate | None = None
     truncated: bool = False  # too many readings to enumerate: its cells are never taken as read
     opaque: str | None = None  # why the print cannot place this row's numbers: its cells are open
+    residue: bool = False  # empty slots of the label's columns were taken off this row
 
 
 def _enumerate(
@@ -507,7 +508,7 @@ def solve_table(
     # Layout residue: a row printing all its numbers after empty slots (the tabs of label columns)
     # means empty slots before numbers are layout here, not cells.
     residue = any(
-        sum(1 for x in r.slots if x.is_num) == len(r.columns) and r.slots and not r.slots[0].is_num
+        r.residue or (sum(1 for x in r.slots if x.is_num) == len(r.columns) and r.slots and not r.slots[0].is_num)
         for r in rows
     )
     for r in rows:

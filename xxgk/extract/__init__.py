@@ -127,7 +127,7 @@ def extract(
             continue
         if doc.format == "text":
             _place_by_position(rows, text, lines)
-        _strip_label_residue(rows)
+        _strip_label_residue(rows, grid=doc.format in GRID_FORMATS)
         blank_style = _blank_style(rows)
         solved = solve_table(rows, t.equations, blank_style, figures)
         if _numbers_first(lt, ct, headings, tables):
@@ -263,15 +263,26 @@ def _missing(t: Template, cid: str, tables: dict[str, LocatedTable], ct: Compact
              f"{lines.loc(a, a).line}, in template order, with its known variants)")
 
 
-def _strip_label_residue(rows: list[PrintedRow]) -> None:
+GRID_FORMATS = ("html", "docx", "doc", "pdf", "xlsx", "markdown")
+
+
+def _strip_label_residue(rows: list[PrintedRow], grid: bool = False) -> None:
     """Empty cells between a row's label and its values that the table's layout puts there (a
     label merged over three columns that a converter wrote as the label and two empty cells):
     when several rows print exactly their columns' count plus the same k empty cells first, those
-    k cells are the label's, not values."""
+    k cells are the label's, not values. In a document whose tables are grids (a web page, Word,
+    PDF, Markdown), a cell is never dropped or doubled, so any row's extra leading empty cells are
+    its label's."""
     def extra(r: PrintedRow) -> int:
         k = sum(1 for x in r.slots if x.is_num or x.hard) - len(r.columns)
         return k if k > 0 and all(not x.is_num and x.hard for x in r.slots[:k]) else 0
 
+    if grid:
+        for r in rows:
+            if (k := extra(r)) > 0:
+                r.slots = r.slots[k:]
+                r.residue = True
+        return
     counts: dict[int, int] = {}
     for r in rows:
         if (k := extra(r)) > 0:

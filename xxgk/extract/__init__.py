@@ -279,6 +279,9 @@ def _strip_label_residue(rows: list[PrintedRow], grid: bool = False) -> None:
 
     if grid:
         for r in rows:
+            hard = [x for x in r.slots if x.is_num or x.hard]
+            if len(hard) > len(r.columns) and not hard[-1].is_num:
+                continue  # empty cells after the values: the grid's padding, trimmed when read
             if (k := extra(r)) > 0:
                 r.slots = r.slots[k:]
                 r.residue = True

@@ -506,22 +506,23 @@ def _printed_rows(
 
     def printed_as_row(a: RowAnchor) -> bool:
         """A group printed as one row of its own (a 2021 report printing the 2019 （六）其他处理)."""
-        if not a.row.group or before:
+        if not a.row.group:
             return False
         children = [r for r in a.block.data_rows() if r.key.startswith(a.row.key + ".")]
         return bool(children) and not any(r.key in found_rows for r in children)
 
     for k, anchor in enumerate(lt.anchors):
-        if anchor.row.group:
-            if printed_as_row(anchor):
-                # a group printed as one row of its own (a 2021 report printing the 2019 （六）其他处理):
-                # its total, under a cell id outside the template, for the sub-rows to be told from
-                rows.append(_group_row(anchor, lt, k, ct, text, headings, tables))
+        if anchor.row.group and not printed_as_row(anchor):
+            continue
+        if anchor.row.group and not before:
+            # a group printed as one row of its own (a 2021 report printing the 2019 （六）其他处理):
+            # its total, under a cell id outside the template, for the sub-rows to be told from
+            rows.append(_group_row(anchor, lt, k, ct, text, headings, tables))
             continue
         if before:
             # numbers printed before their label (text copied from a PDF viewer): the row's
             # values lie between the previous label and its own
-            prev = next((a for a in reversed(lt.anchors[:k]) if not a.row.group), None)
+            prev = next((a for a in reversed(lt.anchors[:k]) if not a.row.group or printed_as_row(a)), None)
             if prev is not None and prev.block is anchor.block:
                 a_c = prev.match.end
             else:
@@ -531,9 +532,15 @@ def _printed_rows(
                 a_c = _header_end(anchor.block, ct, min(a_c, lo), anchor.start)
             start, end = ct.source_end(a_c) if a_c > 0 else 0, ct.source(anchor.start)
             block = anchor.block
-            cols = [ColumnSpec(cid, c.signed, c.decimal)
-                    for cid, c in zip(block.cell_ids(anchor.row), block.row_columns(anchor.row), strict=True)]
-            rows.append(PrintedRow(cols, slots(text, start, end), label=anchor.row.key,
+            if anchor.row.group:
+                cols = [ColumnSpec(f"{block.table}.{anchor.row.key}.{c.key}", c.signed, c.decimal)
+                        for c in block.columns]
+                label = GROUP_ROW + anchor.row.key
+            else:
+                cols = [ColumnSpec(cid, c.signed, c.decimal)
+                        for cid, c in zip(block.cell_ids(anchor.row), block.row_columns(anchor.row), strict=True)]
+                label = anchor.row.key
+            rows.append(PrintedRow(cols, slots(text, start, end), label=label,
                                    span=(start, ct.source_end(anchor.match.end))))
             continue
         start = ct.source_end(anchor.match.end)

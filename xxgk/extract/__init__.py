@@ -133,7 +133,12 @@ def extract(
         if _numbers_first(lt, ct, headings, tables):
             rows_b = _printed_rows(t, lt, ct, text, headings, tables, before=True)
             solved_b = solve_table(rows_b, t.equations, _blank_style(rows_b), figures)
-            if _score(rows_b, solved_b) < _score(rows, solved):
+            # The layout says numbers come first (numbers before the first label, none after the
+            # last): that reading stands unless it is worse on both counts — it breaks more
+            # relations *and* leaves more cells open (an agency's wrong total breaks a relation
+            # in either reading; the other reading leaves the first numbers unread).
+            sb, sa = _score(rows_b, solved_b), _score(rows, solved)
+            if sb[0] <= sa[0] or sb[1] <= sa[1]:
                 rows, solved = rows_b, solved_b
                 printed_rows[key] = rows
         cells.update(solved)
@@ -274,14 +279,14 @@ def _strip_label_residue(rows: list[PrintedRow], grid: bool = False) -> None:
     PDF, Markdown), a cell is never dropped or doubled, so any row's extra leading empty cells are
     its label's."""
     def extra(r: PrintedRow) -> int:
-        k = sum(1 for x in r.slots if x.is_num or x.hard) - len(r.columns)
-        return k if k > 0 and all(not x.is_num and x.hard for x in r.slots[:k]) else 0
+        hard = [x for x in r.slots if x.is_num or x.hard]
+        k = len(hard) - len(r.columns)
+        if k <= 0 or not hard[-1].is_num:
+            return 0  # empty cells after the values: padding, trimmed when read
+        return k if all(not x.is_num and x.hard for x in r.slots[:k]) else 0
 
     if grid:
         for r in rows:
-            hard = [x for x in r.slots if x.is_num or x.hard]
-            if len(hard) > len(r.columns) and not hard[-1].is_num:
-                continue  # empty cells after the values: the grid's padding, trimmed when read
             if (k := extra(r)) > 0:
                 r.slots = r.slots[k:]
                 r.residue = True

@@ -108,9 +108,13 @@ def process_one(path: str, do_check: bool = False, max_bytes: int = DEFAULT_MAX_
         return failed(path, e.code, e.message, e.message_en)
     except MemoryError:
         return memory_failure(path)
-    except Exception as e:  # a bug: report it on one line, keep the batch going
-        return failed(path, "internal-error", f"内部错误（{type(e).__name__}: {e}），请报告此问题：{path}",
-                      f"internal error ({type(e).__name__}: {e}); please report it: {path}")
+    except Exception as e:  # a bug: report it on one line (with where it happened), keep going
+        import traceback
+
+        last = traceback.extract_tb(e.__traceback__)[-1]
+        where = f"{Path(last.filename).name}:{last.lineno}"
+        return failed(path, "internal-error", f"内部错误（{type(e).__name__}: {e}，{where}），请报告此问题：{path}",
+                      f"internal error ({type(e).__name__}: {e}, at {where}); please report it: {path}")
 
 
 def memory_failure(path: str, mb: int | None = None) -> Item:

@@ -14,6 +14,7 @@ so memory stays flat whatever the size of the batch.
 
 from __future__ import annotations
 
+import logging
 import multiprocessing as mp
 import os
 import signal
@@ -170,6 +171,7 @@ def _worker(conn: Connection, job: Job, memory_mb: int | None) -> None:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, 1)  # nothing a library prints reaches the batch's standard output
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
+        logging.disable(logging.WARNING)  # libraries' warnings on damaged files: failures are data
         _limit_memory(memory_mb)
         while True:
             try:

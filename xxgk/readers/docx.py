@@ -24,6 +24,7 @@ SLIVER_TWIPS = 30  # ~0.5 mm
 # Bounds on work: Word allows 63 columns; a report has a few hundred cells and a few text boxes.
 MAX_SPAN = 64
 MAX_CELLS = 200_000
+MAX_ROWS = 2_000  # a table's rows
 MAX_TEXTBOX_DEPTH = 8
 # What a damaged ZIP raises on opening or inflating a member (zipfile, zlib, seeks past the start).
 ZIP_ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError,
@@ -113,7 +114,10 @@ def read_docx(data: bytes, name: str = "<bytes>") -> Document:
     if body is None:
         raise XxgkError("bad-docx", f"Word 文档没有正文：{name}", f"the Word document has no body: {name}")
     items: list[str | list[list[TableCell]]] = []
-    _blocks(body, items, 0)
+    try:
+        _blocks(body, items, 0)
+    except XxgkError as e:  # a table too large: say which file
+        raise XxgkError(e.code, f"{e.message}：{name}", f"{e.message_en}: {name}") from None
     if sum(len(r) for it in items if isinstance(it, list) for r in it) > MAX_CELLS:
         raise XxgkError("too-complex", f"Word 文档的表格过大（超过 {MAX_CELLS} 格），不像年度报告，已拒绝：{name}",
                         f"refused: the Word document's tables are too large for an annual report "
@@ -187,10 +191,14 @@ def _table(tbl: object) -> tuple[list[list[TableCell]], list[object]]:
         if w >= SLIVER_TWIPS or n < 0:
             n += 1
         logical.append(n)
+    trs = tbl.findall(f"{W}tr")  # type: ignore[attr-defined]
+    if len(trs) > MAX_ROWS:
+        raise XxgkError("too-complex", f"Word 文档的表格行数过多（{len(trs)} 行），不像年度报告，已拒绝",
+                        f"refused: a table of the Word document has too many rows ({len(trs)}) for an annual report")
     nested: list[object] = []
     rows: list[list[TableCell]] = []
     open_merge: dict[int, tuple[int, int]] = {}
-    for r, tr in enumerate(tbl.findall(f"{W}tr")):  # type: ignore[attr-defined]
+    for r, tr in enumerate(trs):
         raw = 0
         row: list[TableCell] = []
         for tc in tr.findall(f"{W}tc"):

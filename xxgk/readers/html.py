@@ -28,6 +28,7 @@ _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "sec
 # Bounds on work: a real report page has a handful of tables and a few thousand elements.
 MAX_ELEMENTS = 300_000
 MAX_TABLES = 500
+MAX_BYTES_SCANNED = 64 * 1024 * 1024
 MAX_GRID_CELLS = 200_000  # cells of all tables, spans expanded
 MAX_COLSPAN = 100
 MAX_ROWSPAN = 1000
@@ -72,6 +73,9 @@ def read_html(data: bytes, name: str = "<bytes>") -> Document:
     import lxml.etree
     import lxml.html
 
+    n = len(re.findall(rb"<table", data[:MAX_BYTES_SCANNED], re.I))
+    if n > MAX_TABLES:  # refused before parsing
+        raise _too_complex(name, f"{n} 个表格", f"{n} tables")
     text, encoding = decode_html(data, name)
     text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,

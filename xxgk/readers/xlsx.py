@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 from xxgk.document import Document, TableCell
 from xxgk.errors import XxgkError
@@ -30,12 +31,18 @@ def read_xlsx(data: bytes, name: str = "<bytes>") -> Document:
     import openpyxl
 
     with open_zip(data, name, EXCEL, "bad-xlsx") as z:
+        merged = 0
         for member in z.namelist():
             if member.endswith((".xml", ".rels")):
                 head = read_member(z, member, name, EXCEL, "bad-xlsx", limit=2048, head=True)
                 if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
                     raise XxgkError("xml-entities", f"表格文件含有 DTD/实体声明，已拒绝：{name}",
                                     f"refused: the workbook declares a DTD or entities: {name}")
+            if member.startswith("xl/worksheets/") and member.endswith(".xml"):
+                # openpyxl makes an object for every cell a merged range covers: count them first
+                merged += _merged_area(read_member(z, member, name, EXCEL, "bad-xlsx"))
+                if merged > MAX_CELLS:
+                    raise _too_large(name, f"合并单元格超过 {MAX_CELLS} 格", f"merged cells over {MAX_CELLS}")
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except MemoryError:
@@ -78,6 +85,28 @@ def read_xlsx(data: bytes, name: str = "<bytes>") -> Document:
         if rows:
             items.append(rows)
     return Document.from_blocks(items, "xlsx")
+
+
+_MERGE = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="\$?([A-Za-z]{1,3})\$?(\d{1,7})(?::\$?([A-Za-z]{1,3})\$?(\d{1,7}))?"')
+
+
+def _column(letters: bytes) -> int:
+    n = 0
+    for ch in letters.upper():
+        n = n * 26 + ch - 64
+    return n
+
+
+def _merged_area(xml: bytes) -> int:
+    """Cells covered by the merged ranges a sheet's XML declares."""
+    total = 0
+    for m in _MERGE.finditer(xml):
+        if m.group(3) is None:
+            continue
+        rows = abs(int(m.group(4)) - int(m.group(2))) + 1
+        cols = abs(_column(m.group(3)) - _column(m.group(1))) + 1
+        total += rows * cols
+    return total
 
 
 def _text(v: object) -> str:

@@ -310,11 +310,14 @@ def _pdf(content: bytes, filters: bytes = b"") -> bytes:
     return bytes(out)
 
 
-def pdf_many_chars(rng: random.Random, data: bytes) -> bytes:
-    """One page with 200,000 characters (a line of digits, 1 pt high, over and over)."""
-    n = rng.choice([20000, 200000])
+def pdf_page_of(n: int) -> bytes:
+    """A PDF of one page with ``n`` characters (lines of digits, 1 pt high, over and over)."""
     lines = b"".join(b"0 -0.004 Td (%s) Tj\n" % (b"1234567890" * 10) for _ in range(n // 100))
     return _pdf(b"BT /F1 1 Tf 10 800 Td\n" + lines + b"ET")
+
+
+def pdf_many_chars(rng: random.Random, data: bytes) -> bytes:
+    return pdf_page_of(rng.choice([20000, 200000]))
 
 
 @cache

@@ -35,6 +35,7 @@ from xxgk.readers import DEFAULT_MAX_BYTES
 # conversions of old DOC/WPS files take a few seconds more.
 BASE_TIMEOUT = 20.0  # seconds, whatever the size
 TIMEOUT_PER_MB = 5.0  # seconds more per MB of file
+CONVERSION_TIMEOUT = 60.0  # seconds more for a file LibreOffice converts first (DOC, WPS, RTF)
 DEFAULT_MEMORY_MB = 2048  # address space a worker may add to what it started with
 WINDOW = 128  # results held at most, waiting for an earlier document to finish
 
@@ -56,10 +57,10 @@ class Limits:
     timeout: float | None = None
     memory_mb: int | None = DEFAULT_MEMORY_MB
 
-    def seconds(self, size: int) -> float:
+    def seconds(self, size: int, converted: bool = False) -> float:
         if self.timeout is not None and self.timeout > 0:
             return self.timeout
-        return BASE_TIMEOUT + TIMEOUT_PER_MB * size / 1048576
+        return BASE_TIMEOUT + TIMEOUT_PER_MB * size / 1048576 + (CONVERSION_TIMEOUT if converted else 0)
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,11 @@ class _Pool:
         self.kill(slot)
         self.slots[self.slots.index(slot)] = self._start()
 
-    def close(self) -> None:
+    def close(self, kill: bool = False) -> None:
+        if kill:
+            for s in self.slots:
+                self.kill(s)
+            return
         for s in self.slots:
             try:
                 s.conn.send(None)
@@ -283,8 +288,8 @@ def run(
                 if on_done:
                     on_done(item)
                 yield item
-    finally:
-        b.pool.close()
+    finally:  # all done: workers leave; stopped early (Ctrl-C, an error): workers are killed
+        b.pool.close(kill=b.next_out < len(b.names))
 
 
 class _Batch:
@@ -299,6 +304,7 @@ class _Batch:
         self.pool, self.limits = pool, limits
         self.todo: deque[int] = deque(range(len(files)))
         self.done: dict[int, Item] = {}
+        self.converted: dict[int, bool] = {}
         self.next_out = 0
 
     def dispatch(self) -> None:
@@ -322,8 +328,19 @@ class _Batch:
             slot.pending.extend(task)
             slot.since = now
 
+    def seconds(self, idx: int) -> float:
+        """The time limit of document ``idx`` (longer for a file LibreOffice must convert)."""
+        if idx not in self.converted:
+            try:
+                with open(self.names[idx], "rb") as fh:
+                    head = fh.read(8)
+            except OSError:
+                head = b""
+            self.converted[idx] = head.startswith((b"\xd0\xcf\x11\xe0", b"{\\rtf"))
+        return self.limits.seconds(self.sizes[idx], self.converted[idx])
+
     def deadline(self, slot: _Slot) -> float:
-        return slot.since + self.limits.seconds(self.sizes[slot.pending[0]])
+        return slot.since + self.seconds(slot.pending[0])
 
     def collect(self) -> None:
         """Wait for results, a worker's death or the first deadline, and handle what came."""
@@ -339,7 +356,7 @@ class _Batch:
         for slot in list(self.pool.slots):
             if slot.pending and now >= self.deadline(slot):
                 idx = slot.pending.popleft()
-                self.done[idx] = timeout_failure(self.names[idx], self.limits.seconds(self.sizes[idx]))
+                self.done[idx] = timeout_failure(self.names[idx], self.seconds(idx))
                 self._restart(slot)
 
     def _receive(self, slot: _Slot) -> None:

@@ -168,3 +168,11 @@ def test_ctrl_c_leaves_no_half_file(tmp_path: Path, fmt: str) -> None:
     assert not out.exists()
     assert not list(tmp_path.glob(f".out.{fmt}.*"))  # the temporary file is gone too
     assert "Traceback" not in stderr
+
+
+def test_output_piped_into_head(tmp_path: Path) -> None:
+    d = copies(tmp_path, 20)
+    p = subprocess.run(f"{sys.executable} -m xxgk.cli parse {d} -f jsonl --jobs 1 | head -c 100", shell=True,
+                       capture_output=True, text=True)
+    assert len(p.stdout) == 100 and p.stdout.startswith('{"schema_version"')
+    assert "Traceback" not in p.stderr and "错误" not in p.stderr, p.stderr

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import shutil
 import sys
 import time
@@ -455,6 +456,9 @@ def main() -> None:
     except XxgkError as e:
         err.print(f"错误：{e.message} / error: {e.message_en}", highlight=False, soft_wrap=True, markup=False)
         sys.exit(2)
+    except BrokenPipeError:  # output piped into a command that stopped reading (head, less)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
     except OSError as e:  # a folder given for a file, no permission, disk full …
         where = f"：{e.filename}" if getattr(e, "filename", None) else ""
         err.print(f"错误：无法读写文件{where}（{e.strerror or type(e).__name__}） / error: cannot read or write"
@@ -467,8 +471,6 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("已中断 / interrupted")
         sys.exit(130)
-    except BrokenPipeError:
-        sys.exit(0)
 
 
 if __name__ == "__main__":

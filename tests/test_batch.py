@@ -97,6 +97,24 @@ def test_documents_after_a_hang_in_the_same_chunk_are_read(tmp_path: Path, monke
     assert all(i.report is not None for i in items[1:])
 
 
+def test_workers_are_recycled_and_nothing_is_lost(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(batch, "RECYCLE_AFTER", 3)
+    starts = []
+    start = batch._Pool._start
+
+    def counted(self: batch._Pool) -> batch._Slot:
+        starts.append(1)
+        return start(self)
+
+    monkeypatch.setattr(batch._Pool, "_start", counted)
+    d = copies(tmp_path, 20)
+    files, _ = batch.collect([d])
+    items = list(batch.run(files, jobs=2, encode=export.encode_jsonl, keep_report=False))
+    assert [i.path for i in items] == [str(f) for f in files]
+    assert all(i.failure is None and i.payload for i in items)
+    assert len(starts) >= 20 // 3  # a fresh worker every three documents
+
+
 def test_workers_serialise_and_the_parent_holds_no_report(tmp_path: Path) -> None:
     for f in SEED_FILES:
         (tmp_path / f.name).write_bytes(f.read_bytes())
@@ -173,6 +191,7 @@ def test_ctrl_c_leaves_no_half_file(tmp_path: Path, fmt: str) -> None:
 def test_output_piped_into_head(tmp_path: Path) -> None:
     d = copies(tmp_path, 20)
     p = subprocess.run(f"{sys.executable} -m xxgk.cli parse {d} -f jsonl --jobs 1 | head -c 100", shell=True,
-                       capture_output=True, text=True)
-    assert len(p.stdout) == 100 and p.stdout.startswith('{"schema_version"')
-    assert "Traceback" not in p.stderr and "错误" not in p.stderr, p.stderr
+                       capture_output=True)
+    assert len(p.stdout) == 100 and p.stdout.startswith(b'{"schema_version"')
+    stderr = p.stderr.decode("utf-8", "replace")
+    assert "Traceback" not in stderr and "错误" not in stderr, stderr

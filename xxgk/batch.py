@@ -38,6 +38,10 @@ TIMEOUT_PER_MB = 5.0  # seconds more per MB of file
 CONVERSION_TIMEOUT = 60.0  # seconds more for a file LibreOffice converts first (DOC, WPS, RTF)
 DEFAULT_MEMORY_MB = 2048  # address space a worker may add to what it started with
 WINDOW = 128  # results held at most, waiting for an earlier document to finish
+# A worker is replaced after this many documents: whatever the libraries keep between documents
+# (caches grow by some 50 KB a report) is returned, so a batch of any size runs in flat memory.
+RECYCLE_AFTER = 500
+_OUT_OF_MEMORY, _RECYCLED = 3, 4  # a worker's exit codes
 
 
 @dataclass
@@ -174,7 +178,10 @@ def _worker(conn: Connection, job: Job, memory_mb: int | None) -> None:
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         logging.disable(logging.WARNING)  # libraries' warnings on damaged files: failures are data
         _limit_memory(memory_mb)
+        done = 0
         while True:
+            if done >= RECYCLE_AFTER:
+                os._exit(_RECYCLED)
             try:
                 task = conn.recv()
             except EOFError:
@@ -185,16 +192,17 @@ def _worker(conn: Connection, job: Job, memory_mb: int | None) -> None:
                 item = process_one(path, job.do_check, job.max_bytes, job.check_options)
                 if item.failure is not None and item.failure.code == "memory-limit":
                     conn.send((idx, memory_failure(path, memory_mb)))
-                    os._exit(3)  # start afresh after running out of memory
+                    os._exit(_OUT_OF_MEMORY)  # start afresh after running out of memory
                 if job.encode is not None and item.report is not None:
                     try:
                         item.payload = job.encode(item)
                     except MemoryError:
                         conn.send((idx, memory_failure(path, memory_mb)))
-                        os._exit(3)
+                        os._exit(_OUT_OF_MEMORY)
                     if not job.keep_report:
                         item.report = None
                 conn.send((idx, item))
+                done += 1
     finally:
         os._exit(0)  # no atexit handlers, no flushing of buffers inherited from the parent
 
@@ -373,7 +381,7 @@ class _Batch:
             return
         slot.proc.join(5)
         code = slot.proc.exitcode
-        if slot.pending and code != 3:  # 3: it left after reporting it ran out of memory
+        if slot.pending and code not in (_OUT_OF_MEMORY, _RECYCLED):  # those left between documents
             # the worker died in the middle of a document: that document fails, the rest go on
             idx = slot.pending.popleft()
             self.done[idx] = (memory_failure(self.names[idx], self.limits.memory_mb) if code == -signal.SIGKILL

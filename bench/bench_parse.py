@@ -194,7 +194,10 @@ def e2e(folder: Path, tree: Path) -> dict[str, float]:
             raise SystemExit(f"xxgk parse failed ({proc.returncode}): {err[-2000:]}")
         with out.open("rb") as fh:
             n = sum(1 for _ in fh)
-        return {"reports": n, "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
+        failed = [ln for ln in err.splitlines() if ln.startswith("失败")]
+        for ln in failed[:10]:
+            print(f"  ({ln[:160]})", file=sys.stderr)
+        return {"reports": n, "failed": len(failed), "wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
                 "peak_mb": peak[0] / 1048576, "maxrss_mb": usage.ru_maxrss / 1024}
 
 
@@ -245,11 +248,11 @@ def main() -> None:
     if args.e2e:
         print(f"End to end: `xxgk parse DIR --jobs 1 --format jsonl -o out.jsonl` ({args.tree}):")
         print()
-        print("| reports | wall s | reports/s | reports per CPU-second | peak RSS, process tree (MB) |")
-        print("|---|---|---|---|---|")
+        print("| reports | failed | wall s | reports/s | reports per CPU-second | peak RSS, process tree (MB) |")
+        print("|---|---|---|---|---|---|")
         for n in args.e2e:
             r = e2e(corpus_dir(n), args.tree)
-            print(f"| {r['reports']:,} | {r['wall']:.1f} | {r['reports'] / r['wall']:.0f} | "
+            print(f"| {r['reports']:,} | {r['failed']} | {r['wall']:.1f} | {r['reports'] / r['wall']:.0f} | "
                   f"{r['reports'] / r['cpu']:.0f} | {r['peak_mb']:.0f} |", flush=True)
         print()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -33,7 +33,7 @@ from xxgk.readers import DEFAULT_MAX_BYTES
 
 # Per-document limits: a real report reads in well under a second (a PDF in a few); LibreOffice
 # conversions of old DOC/WPS files take a few seconds more.
-BASE_TIMEOUT = 20.0  # seconds, whatever the size
+BASE_TIMEOUT = 60.0  # seconds, whatever the size (a damaged table can cost the aligner 10+ s)
 TIMEOUT_PER_MB = 5.0  # seconds more per MB of file
 CONVERSION_TIMEOUT = 60.0  # seconds more for a file LibreOffice converts first (DOC, WPS, RTF)
 DEFAULT_MEMORY_MB = 2048  # address space a worker may add to what it started with

@@ -66,14 +66,21 @@ def test_csv_long_form(tmp_path: Path) -> None:
     out = tmp_path / "cells.csv"
     p = run("parse", str(SEED), str(SEEDS / "002_951f206c009c1905.txt"), "--format", "csv", "-o", str(out))
     assert p.returncode == 0, p.stderr
-    rows = list(csv.DictReader(io.StringIO(out.read_text("utf-8"))))
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel and WPS on Chinese Windows
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
     assert len(rows) == 200 + 198
-    r = next(r for r in rows if r["cell"] == "requests.new.total" and "001_" in r["source_path"])
-    assert r["value"] == "100" and r["status"] == "placed"  # the row prints 6 cells for 7
-    r = next(r for r in rows if r["cell"] == "proactive.penalty.decisions" and "001_" in r["source_path"])
-    assert r["value"] == "0" and r["status"] == "read" and r["line"]
-    amb = next(r for r in rows if r["cell"] == "proactive.normative.issued")
-    assert amb["value"] == "" and amb["status"] == "ambiguous" and "22" in amb["candidates"].split()
+    assert "单元格 cell" in rows[0] and "状态说明 status_zh" in rows[0]
+    r = next(r for r in rows if r["单元格 cell"] == "requests.new.total" and "001_" in r["来源文件 source_path"])
+    assert r["数值 value"] == "100" and r["状态 status"] == "placed"  # the row prints 6 cells for 7
+    assert r["状态说明 status_zh"] == "定位" and r["说明 note"]
+    assert r["行 row"] == "一、本年新收政府信息公开申请数量" and r["列 column"] == "总计"
+    assert r["表格 table"] == "收到和处理政府信息公开申请情况"
+    r = next(r for r in rows if r["单元格 cell"] == "proactive.penalty.decisions" and "001_" in r["来源文件 source_path"])
+    assert r["数值 value"] == "0" and r["状态 status"] == "read" and r["原文行 line"] and r["原文文字 text"]
+    amb = next(r for r in rows if r["单元格 cell"] == "proactive.normative.issued")
+    assert amb["数值 value"] == "" and amb["状态 status"] == "ambiguous" and amb["状态说明 status_zh"] == "待定"
+    assert "22" in amb["候选值 candidates"].split() and amb["候选完整 complete"] == "是"
 
 
 def test_xlsx_laid_out_as_template(tmp_path: Path) -> None:
@@ -83,14 +90,16 @@ def test_xlsx_laid_out_as_template(tmp_path: Path) -> None:
     p = run("parse", str(SEEDS / "003_7097c5c10f7e9ea9.txt"), "--format", "xlsx", "-o", str(out))
     assert p.returncode == 0, p.stderr
     wb = load_workbook(out)
-    assert wb.sheetnames[0] == "汇总"
+    assert wb.sheetnames[0] == "汇总" and wb.sheetnames[-1] == "说明"
     req = wb[next(n for n in wb.sheetnames if "收到和处理" in n)]
     values = {(c.row, c.column): c.value for row in req.iter_rows() for c in row}
     row = next(r for (r, col), v in values.items() if v == "一、本年新收政府信息公开申请数量")
     assert [values[(row, c)] for c in range(4, 11)] == [1, 0, 0, 0, 0, 0, 1]  # three label columns, as the template
-    summary = wb["汇总"]
-    head = [c.value for c in summary[1]]
-    assert summary.cell(2, head.index("proactive.licensing.decisions") + 1).value == 1878
+    sheet = wb["数值-2021模板"]
+    head = [c.value for c in sheet[1]]
+    assert sheet.cell(3, head.index("proactive.licensing.decisions") + 1).value == 1878
+    overview = wb["汇总"]
+    assert overview.cell(2, 3).value == "已读取" and "003_" in overview.cell(2, 2).value
 
 
 def test_xlsx_needs_output() -> None:

@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import io
 import json
+import os
 import shutil
 import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from enum import StrEnum
+from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
+import pydantic_core
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 from rich.table import Table
 
 from xxgk import batch, export
 from xxgk.checks.rules import all_rules, rules_markdown
 from xxgk.errors import XxgkError
-from xxgk.model import Finding, Report
+from xxgk.model import Report
 
 app = typer.Typer(
     name="xxgk",
@@ -57,34 +72,75 @@ Paths = Annotated[list[Path], typer.Argument(help="文件或文件夹 / files or
 Jobs = Annotated[int, typer.Option("--jobs", "-j", help="并行进程数（0 = 全部核心）/ processes (0 = all cores)")]
 Output = Annotated[Path | None, typer.Option("--output", "-o", help="输出文件（默认标准输出）/ output file")]
 MaxSize = Annotated[float, typer.Option("--max-size", help="单个文件上限（MB）/ per-file size limit (MB)")]
+Timeout = Annotated[float, typer.Option(
+    "--timeout", help=f"每个文件的时限（秒；0 = 自动：{batch.BASE_TIMEOUT:.0f} 秒 + 每 MB {batch.TIMEOUT_PER_MB:.0f} 秒），"
+    f"超时的文件记为失败 / seconds per file (0 = auto: {batch.BASE_TIMEOUT:.0f} s + {batch.TIMEOUT_PER_MB:.0f} s "
+    "per MB); a file past it fails")]
+Memory = Annotated[int, typer.Option(
+    "--memory", help="每个读取进程可再用的内存（MB；0 = 不限），超限的文件记为失败 / memory a reading process may "
+    "add (MB; 0 = no limit); a file past it fails")]
 
 
 def _fail(e: XxgkError) -> None:
-    err.print(f"[red]错误[/red]：{e.message} / error: {e.message_en}", highlight=False, soft_wrap=True)
+    err.print(f"[red]错误[/red]：{escape(e.message)} / error: {escape(e.message_en)}", highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
-def _run_batch(paths: list[Path], do_check: bool, jobs: int, max_size: float,
-               check_options: dict[str, str] | None = None) -> list[batch.Item]:
+@dataclass
+class _Tally:
+    """What the summary needs, kept while the items stream past."""
+
+    files: int = 0
+    failed: list[batch.Item] = field(default_factory=list)
+    errors: int = 0
+    warnings: int = 0
+
+    def add(self, item: batch.Item) -> None:
+        self.files += 1
+        if item.failure:
+            self.failed.append(batch.Item(item.path, failure=item.failure))
+        for f in item.findings or []:
+            self.errors += f.severity == "error"
+            self.warnings += f.severity == "warning"
+
+
+def _stream(paths: list[Path], tally: _Tally, *, do_check: bool, jobs: int, max_size: float, timeout: float,
+            memory: int, check_options: dict[str, str] | None = None, encode: Callable[[batch.Item], bytes] | None = None,
+            to_stdout: bool = False) -> Iterator[batch.Item]:
+    """Every item of the batch, in order, as it is done, with a progress bar (counts, failures,
+    ETA) on a terminal. The bar refreshes from this thread (no refresh thread: the batch forks)."""
     files, missing = batch.collect(paths)
-    items: list[batch.Item] = list(missing)
-    max_bytes = int(max_size * 1024 * 1024)
-    show = err.is_terminal and len(files) > 1
-    with Progress(
-        TextColumn("[bold]读取 reading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-        console=err, disable=not show, transient=True,
-    ) as progress:
-        task = progress.add_task("files", total=len(files))
-        items += list(batch.run(
-            files, do_check=do_check, jobs=jobs or None, max_bytes=max_bytes,
-            check_options=check_options, on_done=lambda n: progress.advance(task, n),
-        ))
-    return items
+    show = err.is_terminal and len(files) > 1 and not (to_stdout and sys.stdout.isatty())
+    progress = Progress(
+        TextColumn("[bold]读取 reading"), BarColumn(), MofNCompleteColumn(), TextColumn("失败 failed {task.fields[failed]}"),
+        TimeElapsedColumn(), TextColumn("剩余 ETA"), TimeRemainingColumn(),
+        console=err, disable=not show, transient=True, auto_refresh=False, redirect_stdout=False,
+        redirect_stderr=False,
+    )
+    task = progress.add_task("files", total=len(files), failed=0)
+    last = [0.0]
+
+    def done(item: batch.Item) -> None:
+        progress.update(task, advance=1, failed=len(tally.failed) + (item.failure is not None))
+        now = time.monotonic()
+        if now - last[0] > 0.1:
+            last[0] = now
+            progress.refresh()
+
+    for item in missing:
+        tally.add(item)
+        yield item
+    with progress:
+        for item in batch.run(files, do_check=do_check, jobs=jobs or None, max_bytes=int(max_size * 1048576),
+                              check_options=check_options, on_done=done, encode=encode,
+                              keep_report=encode is None,
+                              limits=batch.Limits(timeout or None, memory or None)):
+            tally.add(item)
+            yield item
 
 
-def _summary(items: list[batch.Item], checked: bool) -> None:
-    failed = [i for i in items if i.failure]
-    if len(items) == 1 and not failed and not checked:
+def _summary(tally: _Tally, checked: bool) -> None:
+    if tally.files == 1 and not tally.failed and not checked:
         return
     table = Table(title="汇总 / summary", show_lines=False)
     table.add_column("文件 files", justify="right")
@@ -93,15 +149,14 @@ def _summary(items: list[batch.Item], checked: bool) -> None:
     if checked:
         table.add_column("错误 errors", justify="right")
         table.add_column("警告 warnings", justify="right")
-    row = [str(len(items)), str(len(items) - len(failed)), str(len(failed))]
+    row = [str(tally.files), str(tally.files - len(tally.failed)), str(len(tally.failed))]
     if checked:
-        fs = [f for i in items for f in (i.findings or [])]
-        row += [str(sum(f.severity == "error" for f in fs)), str(sum(f.severity == "warning" for f in fs))]
+        row += [str(tally.errors), str(tally.warnings)]
     table.add_row(*row)
     err.print(table)
-    for i in failed:
+    for i in tally.failed:
         assert i.failure is not None
-        err.print(f"[red]失败[/red] {i.path}：{i.failure.message} / {i.failure.message_en}",
+        err.print(f"[red]失败[/red] {escape(i.path)}：{escape(i.failure.message)} / {escape(i.failure.message_en)}",
                   highlight=False, soft_wrap=True)
 
 
@@ -116,6 +171,13 @@ def _emit(text: str | bytes, output: Path | None) -> None:
         export.write_atomic(output, text)
 
 
+def _single_failure(item: batch.Item, single: bool) -> None:
+    """One file named, and it failed: its reason on one line, exit 2, nothing written."""
+    if single and item.failure:
+        f = item.failure
+        _fail(XxgkError(f.code, f.message, f.message_en))
+
+
 @app.command()
 def parse(
     paths: Paths,
@@ -123,36 +185,52 @@ def parse(
     output: Output = None,
     jobs: Jobs = 0,
     max_size: MaxSize = 20,
+    timeout: Timeout = 0,
+    memory: Memory = batch.DEFAULT_MEMORY_MB,
 ) -> None:
     """读取年度报告，输出每个表格单元格的精确数据 / read reports into exact cell data.
 
     Example: xxgk parse report.txt --format json
     """
-    if format is ParseFormat.xlsx and output is None:
-        _fail(XxgkError("usage", "XLSX 输出需要 --output 文件名", "XLSX output needs --output FILE"))
     single = len(paths) == 1 and not paths[0].is_dir()
-    items = _run_batch(paths, False, jobs, max_size)
-    reports = [i.report for i in items if i.report is not None]
-    if single and items[0].failure:
-        f = items[0].failure
-        _fail(XxgkError(f.code, f.message, f.message_en))
-    if format is ParseFormat.json:
-        _emit(export.to_json(reports, single), output)
-    elif format is ParseFormat.jsonl:
-        _emit(export.to_jsonl(reports), output)
-    elif format is ParseFormat.csv:
-        _emit(export.to_csv(reports), output)
+    tally = _Tally()
+    opts: dict[str, Any] = {"do_check": False, "jobs": jobs, "max_size": max_size, "timeout": timeout,
+                            "memory": memory}
+    if format is ParseFormat.xlsx:
+        from xxgk.export_xlsx import Workbook, too_many
+
+        if output is None:
+            _fail(XxgkError("usage", "XLSX 输出需要 --output 文件名", "XLSX output needs --output FILE"))
+            return
+        files, missing = batch.collect(paths)
+        reason = too_many(len(files) + len(missing))
+        if reason:
+            zh, en = reason.split(" / ", 1)
+            _fail(XxgkError("too-many-for-xlsx", zh, en))
+        with export.temp_path(output) as tmp:
+            book = Workbook(tmp)
+            for item in _stream(paths, tally, **opts):
+                _single_failure(item, single)
+                book.add(item)
+            book.close()
     else:
-        _emit(export.to_xlsx(reports), output)
-    _summary(items, checked=False)
-    if any(i.failure for i in items):
+        encode, make = {
+            ParseFormat.json: ((partial(export.encode_json, element=False), export.Lines) if single
+                               else (export.encode_json, export.JsonArray)),
+            ParseFormat.jsonl: (export.encode_jsonl, export.Lines),
+            ParseFormat.csv: (export.encode_csv, partial(export.Lines, header=export.csv_header())),
+        }[format]
+        with export.sink(output) as out:
+            writer = None
+            for item in _stream(paths, tally, encode=encode, to_stdout=output is None, **opts):
+                _single_failure(item, single)
+                writer = writer or make(out)
+                if item.payload is not None:
+                    writer.write(item.payload)
+            (writer or make(out)).close()
+    _summary(tally, checked=False)
+    if tally.failed:
         raise typer.Exit(1)
-
-
-def _finding_line(f: Finding) -> str:
-    color = {"error": "red", "warning": "yellow", "info": "blue"}[f.severity]
-    where = f"（第{f.source.line}行）" if f.source else ""
-    return f"  [{color}]{f.severity:<7}[/{color}] [bold]{f.rule}[/bold] {f.message}{where}"
 
 
 @app.command()
@@ -167,6 +245,8 @@ def check(
         "the agency's kind, which decides the deadline (a government's own report 31 March, others 31 "
         "January); by default decided from the title, signature and body")] = AgencyKind.auto,
     show_info: Annotated[bool, typer.Option("--info/--no-info", help="显示提示级别结果 / show info findings")] = False,
+    timeout: Timeout = 0,
+    memory: Memory = batch.DEFAULT_MEMORY_MB,
 ) -> None:
     """核查年度报告（勾稽关系、缺项、正文与表格矛盾、逾期发布等）；发现错误时退出码为1
     / check reports like an evaluator; exits 1 when an error is found.
@@ -174,38 +254,37 @@ def check(
     Example: xxgk check reports/ --format json
     """
     single = len(paths) == 1 and not paths[0].is_dir()
-    items = _run_batch(paths, True, jobs, max_size, {"agency_kind": agency_kind.value})
-    if single and items[0].failure:
-        f = items[0].failure
-        _fail(XxgkError(f.code, f.message, f.message_en))
-    if format is CheckFormat.text:
-        out = Console(file=sys.stdout if output is None else open(output, "w", encoding="utf-8"),
-                      highlight=False, soft_wrap=True)
-        for i in items:
-            if i.report is None:
+    tally = _Tally()
+    encode, make = {
+        CheckFormat.text: (partial(export.encode_check_text, show_info=show_info), export.Lines),
+        CheckFormat.json: ((partial(export.encode_check_json, element=False), export.Lines) if single
+                           else (export.encode_check_json, export.JsonArray)),
+        CheckFormat.jsonl: (export.encode_check_jsonl, export.Lines),
+    }[format]
+    with export.sink(output) as out:
+        console = None
+        if format is CheckFormat.text:
+            text = io.TextIOWrapper(out, encoding="utf-8", write_through=True)
+            console = Console(file=sys.stdout if output is None else text, highlight=False, soft_wrap=True)
+        writer = None
+        for item in _stream(paths, tally, do_check=True, jobs=jobs, max_size=max_size, timeout=timeout,
+                            memory=memory, check_options={"agency_kind": agency_kind.value}, encode=encode,
+                            to_stdout=output is None):
+            _single_failure(item, single)
+            if item.payload is None:
                 continue
-            r: Report = i.report
-            out.print(f"[bold]{i.path}[/bold]  {r.agency or '（未署名机关）'} {r.report_year or '?'}年 "
-                      f"模板{r.template}")
-            shown = [f for f in (i.findings or []) if show_info or f.severity != "info"]
-            if not shown:
-                out.print("  [green]未发现问题 / no problems found[/green]")
-            for f in shown:
-                out.print(_finding_line(f))
-    else:
-        records = [
-            {"source_path": i.path, "agency": i.report.agency, "report_year": i.report.report_year,
-             "findings": [f.model_dump(mode="json") for f in i.findings or []]}
-            for i in items if i.report is not None
-        ]
-        if format is CheckFormat.json:
-            data = records[0]["findings"] if single else records
-            _emit(json.dumps(data, ensure_ascii=False, indent=1) + "\n", output)
+            if console is not None:
+                console.print(item.payload.decode())
+            else:
+                writer = writer or make(out)
+                writer.write(item.payload)
+        if console is None:
+            (writer or make(out)).close()
         else:
-            _emit("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), output)
-    _summary(items, checked=True)
-    has_error = any(f.severity == "error" for i in items for f in (i.findings or []))
-    if has_error or any(i.failure for i in items):
+            text.flush()
+            text.detach()
+    _summary(tally, checked=True)
+    if tally.errors or tally.failed:
         raise typer.Exit(1)
 
 
@@ -315,14 +394,15 @@ def demo(
         if entry.name.endswith(".txt"):
             with resources.as_file(entry) as f:
                 shutil.copy(f, inputs / entry.name)
-    items = _run_batch([inputs], True, jobs, 20)
+    tally = _Tally()
+    items = list(_stream([inputs], tally, do_check=True, jobs=jobs, max_size=20, timeout=0,
+                         memory=batch.DEFAULT_MEMORY_MB))
     reports = [i.report for i in items if i.report is not None]
     export.write_atomic(output / "reports.jsonl", export.to_jsonl(reports))
     export.write_atomic(output / "cells.csv", export.to_csv(reports))
     export.write_atomic(output / "reports.xlsx", export.to_xlsx(reports))
-    findings = [{"source_path": i.path, "findings": [f.model_dump(mode="json") for f in i.findings or []]}
-                for i in items if i.report]
-    export.write_atomic(output / "findings.json", json.dumps(findings, ensure_ascii=False, indent=1) + "\n")
+    findings = [{"source_path": i.path, "findings": i.findings or []} for i in items if i.report]
+    export.write_atomic(output / "findings.json", pydantic_core.to_json(findings, indent=1) + b"\n")
     out = Console(highlight=False, soft_wrap=True)
     for i in items:
         if i.report is None:
@@ -333,8 +413,8 @@ def demo(
                   f"模板{r.template}，{sum(v is not None for v in r.cells.values())}/{len(r.cells)}个单元格有值，"
                   f"{len(r.ambiguous)}个待定")
         for f in errors:
-            out.print(_finding_line(f))
-    _summary(items, checked=True)
+            out.print(export.finding_markup(f))
+    _summary(tally, checked=True)
     out.print(f"\n输出 / written: {output}/reports.jsonl, cells.csv, reports.xlsx, findings.json")
     _demo_office(output, out)
 
@@ -380,6 +460,9 @@ def main() -> None:
     except XxgkError as e:
         err.print(f"错误：{e.message} / error: {e.message_en}", highlight=False, soft_wrap=True, markup=False)
         sys.exit(2)
+    except BrokenPipeError:  # output piped into a command that stopped reading (head, less)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
     except OSError as e:  # a folder given for a file, no permission, disk full …
         where = f"：{e.filename}" if getattr(e, "filename", None) else ""
         err.print(f"错误：无法读写文件{where}（{e.strerror or type(e).__name__}） / error: cannot read or write"
@@ -392,8 +475,6 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("已中断 / interrupted")
         sys.exit(130)
-    except BrokenPipeError:
-        sys.exit(0)
 
 
 if __name__ == "__main__":

@@ -1,71 +1,241 @@
-"""Exports: JSON, JSON Lines, CSV in long form, and XLSX laid out as the template.
+"""Exports: JSON, JSON Lines and the long CSV, written one report at a time.
 
-Every layout is read from the template declaration: no rows or columns are listed here.
+Every writer streams: a batch of any size is written report by report as each is done, so memory
+stays flat. Serialisation is pydantic-core's (``model_dump_json``, ``pydantic_core.to_json``);
+no Python-level ``json.dumps`` of large dicts. Output files are written atomically (a temporary
+file in the same folder, renamed at the end; a failure or Ctrl-C leaves no half file).
+
+The encoders (``encode_*``) are module-level functions of one :class:`~xxgk.batch.Item`, so a
+batch's worker processes can run them and send back bytes. Labels (tables, rows with their
+numbering, columns) come from the template declaration; the XLSX workbook is in
+:mod:`xxgk.export_xlsx`.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
-import json
 import os
+import sys
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, BinaryIO
 
-from xxgk.model import Report
+import pydantic_core
+
+from xxgk.model import CellInfo, Finding, Report
 from xxgk.template import load_template
 
-LONG_COLUMNS = ["source_path", "content_hash", "agency", "report_year", "template", "cell", "value",
-                "status", "candidates", "line", "column"]
+if TYPE_CHECKING:
+    from xxgk.batch import Item
+
+# The statuses of docs/cells.md in Chinese, for people reading the CSV or the workbook.
+STATUS_ZH: dict[str, str] = {
+    "read": "读取", "placed": "定位", "blank": "空白", "computed": "计算",
+    "resolved": "正文确定", "ambiguous": "待定", "missing": "缺失",
+}
+STATUS_MEANING: dict[str, str] = {
+    "read": "原文在该栏印有此数 / printed in its column",
+    "placed": "原文印有此数，所在栏（或连写数字的拆分）由勾稽关系确定 / printed; the arithmetic chose its column or cut",
+    "blank": "原文此处为空 / printed empty",
+    "computed": "原文未印，由勾稽关系算出 / not printed, derived from an arithmetic relation",
+    "resolved": "表格有多种读法，正文数字确定了其中一种 / the table left it open, a figure in the prose decided",
+    "ambiguous": "原文无法唯一确定，列出全部候选值 / the text does not determine it: every candidate listed",
+    "missing": "未找到该行或该表 / its row or table was not found",
+}
+
+# The long form: one row per cell. Headers say it in Chinese, with the identifier.
+LONG_FIELDS: list[tuple[str, str]] = [
+    ("来源文件", "source_path"), ("内容哈希", "content_hash"), ("机关", "agency"), ("年度", "report_year"),
+    ("模板", "template"), ("表格", "table"), ("行", "row"), ("列", "column"), ("单元格", "cell"),
+    ("数值", "value"), ("状态", "status"), ("状态说明", "status_zh"), ("候选值", "candidates"),
+    ("候选完整", "complete"), ("关系", "relation"), ("原文行", "line"), ("原文列", "col"),
+    ("原文文字", "text"), ("依据句", "evidence"), ("依据句所在行", "evidence_line"), ("说明", "note"),
+]
+LONG_HEADER = [f"{zh} {en}" for zh, en in LONG_FIELDS]
+LONG_COLUMNS = [en for _, en in LONG_FIELDS]
+
+# OWASP's CSV injection advice: a text cell starting with one of these is prefixed with '.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def report_dict(report: Report) -> dict[str, Any]:
-    return report.model_dump(mode="json")
+def neutralise(text: str) -> str:
+    """Text made safe for a spreadsheet: a leading = + - @ tab or CR gets a ' before it."""
+    return "'" + text if text.startswith(_FORMULA_START) else text
 
 
-def to_json(reports: Sequence[Report], single: bool) -> str:
-    if single and len(reports) == 1:
-        return json.dumps(report_dict(reports[0]), ensure_ascii=False, indent=1) + "\n"
-    return json.dumps([report_dict(r) for r in reports], ensure_ascii=False, indent=1) + "\n"
+# ---------------------------------------------------------------- labels from the template
+
+@cache
+def cell_labels(template_id: str) -> dict[str, tuple[str, str, str]]:
+    """cell id -> (table title, row label as printed with its numbering and enclosing groups,
+    column label), from the template declaration."""
+    from xxgk.layout import _level
+
+    t = load_template(template_id)
+    out: dict[str, tuple[str, str, str]] = {}
+    for table in t.tables:
+        for block in table.blocks:
+            groups: list[tuple[int, str]] = []
+            for row in block.rows:
+                level = _level(row)
+                while groups and groups[-1][0] >= level:
+                    groups.pop()
+                label = f"{row.numbering}{row.label.text}"
+                if row.group:
+                    groups.append((level, label))
+                    continue
+                path = ([block.heading.text] if block.heading else []) + [g for _, g in groups] + [label]
+                for col in block.row_columns(row):
+                    out[f"{table.key}.{row.key}.{col.key}"] = (table.title, " / ".join(path), col.label.text)
+    return out
 
 
-def to_jsonl(reports: Sequence[Report]) -> str:
-    return "".join(json.dumps(report_dict(r), ensure_ascii=False) + "\n" for r in reports)
+def _candidates(info: CellInfo) -> str:
+    return " ".join("空" if c is None else str(c) for c in info.candidates)
 
 
 def long_rows(report: Report) -> list[list[Any]]:
+    """One row per cell (LONG_FIELDS), text neutralised for spreadsheets; numbers stay numbers."""
+    labels = cell_labels(report.template)
+    head = [neutralise(report.source_path or ""), report.content_hash, neutralise(report.agency or ""),
+            report.report_year if report.report_year is not None else "", report.template]
     rows = []
     for cid, value in report.cells.items():
-        info = report.provenance.get(cid)
-        rows.append([
-            report.source_path or "", report.content_hash, report.agency or "", report.report_year or "",
-            report.template, cid, "" if value is None else value, info.status if info else "",
-            " ".join("?" if c is None else str(c) for c in report.ambiguous.get(cid, [])),
-            info.source.line if info and info.source else "",
-            info.source.column if info and info.source else "",
+        info = report.provenance.get(cid) or CellInfo(status="missing", note="无记录 / no record")
+        table, row, col = labels.get(cid, ("", "", ""))
+        src, ev = info.source, info.evidence
+        rows.append(head + [
+            table, row, col, cid, "" if value is None else value, info.status, STATUS_ZH.get(info.status, ""),
+            _candidates(info) if info.status in ("ambiguous", "resolved") else "",
+            ("是" if info.complete else "否") if info.status == "ambiguous" else "",
+            info.relation or "", src.line if src else "", src.column if src else "",
+            neutralise(src.text) if src else "", neutralise(ev.text) if ev else "", ev.line if ev else "",
+            neutralise(info.note or ""),
         ])
     return rows
 
 
-def to_csv(reports: Sequence[Report]) -> str:
+# ---------------------------------------------------------------- encoders (run in workers)
+
+def encode_json(item: Item, element: bool = True) -> bytes:
+    """A report as indented JSON: alone (``element=False``) or as an element of the array the
+    JSON writer streams (indented one more level, as ``json.dumps(list, indent=1)`` would)."""
+    assert item.report is not None
+    data = item.report.model_dump_json(indent=1).encode()
+    return b" " + data.replace(b"\n", b"\n ") if element else data + b"\n"
+
+
+def encode_jsonl(item: Item) -> bytes:
+    assert item.report is not None
+    return item.report.model_dump_json().encode() + b"\n"
+
+
+def encode_csv(item: Item) -> bytes:
+    assert item.report is not None
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
-    w.writerow(LONG_COLUMNS)
-    for r in reports:
-        w.writerows(long_rows(r))
-    return buf.getvalue()
+    csv.writer(buf, lineterminator="\r\n").writerows(long_rows(item.report))
+    return buf.getvalue().encode("utf-8")
 
 
-def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
-    """Write all of ``data`` or nothing: a temporary file in the same folder, then a rename."""
+def _check_record(item: Item) -> dict[str, Any]:
+    r = item.report
+    assert r is not None
+    return {"source_path": item.path, "agency": r.agency, "report_year": r.report_year,
+            "findings": item.findings or []}
+
+
+def encode_check_json(item: Item, element: bool = True) -> bytes:
+    """Findings as JSON: the list alone (one file, ``element=False``) or a record in the array."""
+    if not element:
+        return pydantic_core.to_json(item.findings or [], indent=1) + b"\n"
+    return b" " + pydantic_core.to_json(_check_record(item), indent=1).replace(b"\n", b"\n ")
+
+
+def encode_check_jsonl(item: Item) -> bytes:
+    return pydantic_core.to_json(_check_record(item)) + b"\n"
+
+
+def finding_markup(f: Finding) -> str:
+    """One finding as a line of rich markup (user text escaped)."""
+    from rich.markup import escape
+
+    color = {"error": "red", "warning": "yellow", "info": "blue"}[f.severity]
+    where = f"（第{f.source.line}行）" if f.source else ""
+    return f"  [{color}]{f.severity:<7}[/{color}] [bold]{f.rule}[/bold] {escape(f.message)}{where}"
+
+
+def encode_check_text(item: Item, show_info: bool = False) -> bytes:
+    """A report's findings as lines of rich markup, printed by the parent as they come."""
+    from rich.markup import escape
+
+    r = item.report
+    assert r is not None
+    lines = [f"[bold]{escape(item.path)}[/bold]  {escape(r.agency or '（未署名机关）')} {r.report_year or '?'}年 "
+             f"模板{r.template}"]
+    shown = [f for f in (item.findings or []) if show_info or f.severity != "info"]
+    if not shown:
+        lines.append("  [green]未发现问题 / no problems found[/green]")
+    lines += [finding_markup(f) for f in shown]
+    return "\n".join(lines).encode()
+
+
+# ---------------------------------------------------------------- streaming writers
+
+class JsonArray:
+    """Writes ``[``, the elements as they come, ``]``: what ``json.dumps(list, indent=1)`` writes."""
+
+    def __init__(self, out: BinaryIO) -> None:
+        self.out = out
+        self.n = 0
+
+    def write(self, element: bytes) -> None:
+        self.out.write((b",\n" if self.n else b"[\n") + element)
+        self.n += 1
+
+    def close(self) -> None:
+        self.out.write(b"\n]\n" if self.n else b"[]\n")
+
+
+class Lines:
+    """JSON Lines or CSV rows: each payload written as it comes, after an optional header."""
+
+    def __init__(self, out: BinaryIO, header: bytes = b"") -> None:
+        self.out = out
+        out.write(header)
+
+    def write(self, payload: bytes) -> None:
+        self.out.write(payload)
+
+    def close(self) -> None:
+        pass
+
+
+def csv_header() -> bytes:
+    """UTF-8 with BOM (Excel and WPS on Chinese Windows read it as UTF-8), then the header row."""
+    buf = io.StringIO()
+    csv.writer(buf, lineterminator="\r\n").writerow(LONG_HEADER)
+    return codecs.BOM_UTF8 + buf.getvalue().encode("utf-8")
+
+
+@contextmanager
+def sink(path: str | os.PathLike[str] | None) -> Iterator[BinaryIO]:
+    """A binary stream to write output to: standard output, or ``path`` written atomically (a
+    temporary file beside it, renamed when the block ends normally, removed otherwise)."""
+    if path is None:
+        yield sys.stdout.buffer
+        sys.stdout.buffer.flush()
+        return
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data.encode("utf-8") if isinstance(data, str) else data)
+        with os.fdopen(fd, "wb", buffering=1 << 20) as fh:
+            yield fh
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(tmp, 0o666 & ~umask)
@@ -75,67 +245,67 @@ def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
         raise
 
 
-# ---------------------------------------------------------------- XLSX
+@contextmanager
+def temp_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """A temporary path beside ``path`` for a library that writes files itself, renamed to
+    ``path`` when the block ends normally, removed otherwise."""
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{p.name}.", dir=p.parent)
+    os.close(fd)
+    try:
+        yield Path(tmp)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)
+        os.replace(tmp, p)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
-def _sheet_title(name: str, used: set[str]) -> str:
-    base = "".join(ch for ch in name if ch not in '[]:*?/\\')[:28] or "sheet"
-    title, n = base, 2
-    while title in used:
-        title = f"{base[:25]}-{n}"
-        n += 1
-    used.add(title)
-    return title
+
+def write_atomic(path: str | os.PathLike[str], data: str | bytes) -> None:
+    """Write all of ``data`` or nothing: a temporary file in the same folder, then a rename."""
+    with sink(path) as fh:
+        fh.write(data.encode("utf-8") if isinstance(data, str) else data)
 
 
-def to_xlsx(reports: Sequence[Report], layout_limit: int = 20, summary: bool = True) -> bytes:
-    """A workbook: a summary sheet (one row per report, one column per cell) and, for up to
-    ``layout_limit`` reports, each table laid out as the template prints it (merged cells
-    included), for colleagues who live in Excel or WPS."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Alignment, Border, Font, Side
+# ---------------------------------------------------------------- whole batches at once (API)
 
-    from xxgk.layout import placed, table_grid, title
+def _items(reports: Sequence[Report]) -> list[Item]:
+    from xxgk.batch import Item
 
-    wb = Workbook()
-    used: set[str] = set()
-    ws = wb.active
-    if summary:
-        ws.title = _sheet_title("汇总", used)
-        ids: list[str] = []
-        for r in reports:
-            for cid in r.cells:
-                if cid not in ids:
-                    ids.append(cid)
-        ws.append(["来源文件", "机关", "年度", "模板", "发布日期"] + ids)
-        for r in reports:
-            ws.append([r.source_path or "", r.agency or "", r.report_year, r.template,
-                       r.published_date.isoformat() if r.published_date else None]
-                      + [r.cells.get(c) for c in ids])
-        for c in ws[1]:
-            c.font = Font(bold=True)
-    else:
-        wb.remove(ws)
+    return [Item(r.source_path or "", r) for r in reports]
 
-    thin = Side(style="thin")
-    border = Border(left=thin, right=thin, top=thin, bottom=thin)
-    center = Alignment(horizontal="center", vertical="center", wrap_text=True)
-    for n, r in enumerate(reports[:layout_limit], 1):
-        t = load_template(r.template)
-        prefix = f"{n}-" if len(reports) > 1 else ""
-        for table in t.tables:
-            ws = wb.create_sheet(_sheet_title(f"{prefix}{table.title}", used))
-            ws.cell(1, 1, f"{title(r)} {table.title}").font = Font(bold=True)
-            for ri, col, c in placed(table_grid(table, r.cells)):
-                value: Any = r.cells.get(c.cell_id) if c.cell_id is not None else c.text
-                cell = ws.cell(3 + ri, 1 + col, value)
-                cell.alignment = center
-                cell.border = border
-                if c.rowspan > 1 or c.colspan > 1:
-                    ws.merge_cells(start_row=3 + ri, start_column=1 + col,
-                                   end_row=3 + ri + c.rowspan - 1, end_column=col + c.colspan)
-            ws.column_dimensions["A"].width = 16
-            ws.column_dimensions["B"].width = 20
-            ws.column_dimensions["C"].width = 30
-    out = io.BytesIO()
-    wb.save(out)
-    return out.getvalue()
+
+def to_json(reports: Sequence[Report], single: bool) -> str:
+    if single and len(reports) == 1:
+        return encode_json(_items(reports)[0], element=False).decode()
+    buf = io.BytesIO()
+    w = JsonArray(buf)
+    for it in _items(reports):
+        w.write(encode_json(it))
+    w.close()
+    return buf.getvalue().decode()
+
+
+def to_jsonl(reports: Sequence[Report]) -> str:
+    return b"".join(encode_jsonl(it) for it in _items(reports)).decode()
+
+
+def to_csv(reports: Sequence[Report]) -> bytes:
+    """The long CSV (UTF-8 with BOM) of ``reports``."""
+    return csv_header() + b"".join(encode_csv(it) for it in _items(reports))
+
+
+def to_xlsx(reports: Sequence[Report], summary: bool = True) -> bytes:
+    """A workbook of ``reports`` (see :mod:`xxgk.export_xlsx`); ``summary=False``: the tables
+    alone, laid out as the template prints them (``xxgk render --to xlsx``)."""
+    from xxgk.export_xlsx import Workbook
+
+    buf = io.BytesIO()
+    book = Workbook(buf, summary=summary)
+    for it in _items(reports):
+        book.add(it)
+    book.close()
+    return buf.getvalue()

@@ -70,17 +70,6 @@ def sniff(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def _is_valid_zip(data: bytes) -> bool:
-    import io
-    import zipfile
-
-    try:
-        zipfile.ZipFile(io.BytesIO(data)).close()
-    except zipfile.BadZipFile:
-        return False
-    return True
-
-
 def read_document(data: bytes, name: str = "<bytes>") -> Document:
     """Bytes -> Document, choosing the reader by content."""
     if not data.strip():
@@ -90,12 +79,13 @@ def read_document(data: bytes, name: str = "<bytes>") -> Document:
 
         return read_pdf(data, name)
     if data.startswith(b"PK\x03\x04"):
-        from xxgk.readers.docx import is_docx, read_docx
-        from xxgk.readers.xlsx import is_xlsx, read_xlsx
+        from xxgk.readers.docx import read_docx, zip_names
+        from xxgk.readers.xlsx import read_xlsx
 
-        if is_docx(data) or not _is_valid_zip(data):
-            return read_docx(data, name)
-        if is_xlsx(data):
+        members = zip_names(data)
+        if members is None or "word/document.xml" in members:
+            return read_docx(data, name)  # a damaged ZIP is refused there, as a damaged Word file
+        if "xl/workbook.xml" in members:
             return read_xlsx(data, name)
     if data.startswith(b"\xd0\xcf\x11\xe0") or data.startswith(b"{\\rtf"):
         from xxgk.readers.office import read_office

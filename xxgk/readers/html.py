@@ -25,6 +25,18 @@ _CHROME = re.compile(r"nav|menu|footer|header|crumb|bread|share|copyright|banner
                      r"search|login|friend-?link|pagination|top-?bar", re.I)
 _BLOCK = {"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "section", "article",
           "blockquote", "pre", "center", "dl", "dt", "dd", "tr", "main", "font"}
+# Bounds on work: a real report page has a handful of tables and a few thousand elements.
+MAX_ELEMENTS = 300_000
+MAX_TABLES = 500
+MAX_BYTES_SCANNED = 64 * 1024 * 1024
+MAX_GRID_CELLS = 200_000  # cells of all tables, spans expanded
+MAX_COLSPAN = 100
+MAX_ROWSPAN = 1000
+# WHATWG: a page that declares UTF-16/32 in a <meta> is decoded as UTF-8 (the declaration cannot
+# be true of a page the parser could read it from); codecs that are not text encodings are ignored.
+_META_AS_UTF8 = {"utf-16", "utf-16le", "utf-16be", "utf-32", "utf-32le", "utf-32be", "unicode", "ucs-2"}
+_NOT_TEXT = {"idna", "punycode", "raw_unicode_escape", "unicode_escape", "raw-unicode-escape",
+             "unicode-escape", "undefined"}
 _TITLE = re.compile(r"20\d\d\s*年度?.{0,12}报告")
 _MARKERS = ("本年新收", "信息内容", "行政复议", "本年制发", "本年新制作", "申请人情况", "结果维持")
 _HEADINGS = re.compile(r"[一二三四五六][、.．]\s*(?:总体情况|主动公开|收到和处理|政府信息公开行政复议|存在的主要问题|其他需要报告)")
@@ -43,11 +55,17 @@ def decode_html(data: bytes, name: str) -> tuple[str, str]:
     m = _META_CHARSET.search(data[:8192])
     if m:
         declared = m.group(1).decode("ascii", "replace").lower()
-        enc = "gb18030" if declared in _GB else declared
+        enc = "gb18030" if declared in _GB else "utf-8" if declared in _META_AS_UTF8 else declared
         try:
-            return data.decode(enc), enc
-        except (LookupError, UnicodeDecodeError):
-            pass
+            import codecs
+
+            info = codecs.lookup(enc)
+            if info.name not in _NOT_TEXT and getattr(info, "_is_text_encoding", True):
+                text = data.decode(enc)
+                if isinstance(text, str):
+                    return text, enc
+        except (LookupError, UnicodeError, ValueError, TypeError):
+            pass  # an unknown or wrong declaration: decode as a text file is decoded
     return decode_text(data, name)
 
 
@@ -55,14 +73,21 @@ def read_html(data: bytes, name: str = "<bytes>") -> Document:
     import lxml.etree
     import lxml.html
 
+    n = len(re.findall(rb"<table", data[:MAX_BYTES_SCANNED], re.I))
+    if n > MAX_TABLES:  # refused before parsing
+        raise _too_complex(name, f"{n} 个表格", f"{n} tables")
     text, encoding = decode_html(data, name)
     text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
                                   recover=True, huge_tree=False)
     try:
         root = lxml.html.document_fromstring(text, parser=parser)
-    except (lxml.etree.ParserError, ValueError) as e:
+    except (lxml.etree.ParserError, lxml.etree.XMLSyntaxError, ValueError) as e:
         raise XxgkError("bad-html", f"无法解析网页：{name}（{e}）", f"cannot parse the web page: {name} ({e})") from None
+    n_elements = sum(1 for _ in root.iter())
+    n_tables = sum(1 for _ in root.iter("table"))
+    if n_elements > MAX_ELEMENTS or n_tables > MAX_TABLES:
+        raise _too_complex(name, f"{n_elements} 个元素、{n_tables} 个表格", f"{n_elements} elements, {n_tables} tables")
     for el in root.iter(*_DROP_TAGS):
         el.drop_tree() if el.getparent() is not None else None
     for el in list(root.iter()):
@@ -75,13 +100,25 @@ def read_html(data: bytes, name: str = "<bytes>") -> Document:
     article = _article(root)
     items: list[str | list[list[TableCell]]] = []
     buf: list[str] = []
-    _walk(article, items, buf)
+    try:
+        _walk(article, items, buf, [0])
+    except _OverBudget:
+        raise _too_complex(name, f"表格超过 {MAX_GRID_CELLS} 格", f"tables over {MAX_GRID_CELLS} cells") from None
     _flush(items, buf)
     doc = Document.from_blocks(items, "html")
     doc.encoding = encoding
     if not doc.text.strip():
         raise XxgkError("no-report", f"网页中没有正文内容：{name}", f"the web page has no article text: {name}")
     return doc
+
+
+class _OverBudget(Exception):
+    pass
+
+
+def _too_complex(name: str, zh: str, en: str) -> XxgkError:
+    return XxgkError("too-complex", f"网页结构过于复杂（{zh}），不像年度报告，已拒绝：{name}",
+                     f"refused: the web page is too complex for an annual report ({en}): {name}")
 
 
 def _text(el: object) -> str:
@@ -122,17 +159,17 @@ def _flush(items: list[str | list[list[TableCell]]], buf: list[str]) -> None:
     buf.clear()
 
 
-def _walk(el: object, items: list[str | list[list[TableCell]]], buf: list[str]) -> None:
+def _walk(el: object, items: list[str | list[list[TableCell]]], buf: list[str], budget: list[int]) -> None:
     tag = el.tag if isinstance(el.tag, str) else ""  # type: ignore[attr-defined]
     if tag == "table":
         _flush(items, buf)
         if el.find(".//table") is not None:  # type: ignore[attr-defined]
             # a layout table: its cells are containers, walked as blocks
             for child in _layout_cells(el):
-                _walk(child, items, buf)
+                _walk(child, items, buf, budget)
                 _flush(items, buf)
         else:
-            grid = _grid(el)
+            grid = _grid(el, budget)
             if grid:
                 items.append(grid)
         _tail(el, buf)
@@ -147,7 +184,7 @@ def _walk(el: object, items: list[str | list[list[TableCell]]], buf: list[str]) 
     if el.text:  # type: ignore[attr-defined]
         buf.append(el.text)  # type: ignore[attr-defined]
     for child in el:  # type: ignore[attr-defined]
-        _walk(child, items, buf)
+        _walk(child, items, buf, budget)
     if block:
         _flush(items, buf)
     _tail(el, buf)
@@ -178,32 +215,37 @@ def _rows(table: object) -> list[object]:
     return rows
 
 
-def _span(v: str | None) -> int:
+def _span(v: str | None, limit: int) -> int:
     try:
-        return max(1, min(int((v or "1").strip()), 1000))
+        return max(1, min(int((v or "1").strip()), limit))
     except ValueError:
         return 1
 
 
-def _grid(table: object) -> list[list[TableCell]]:
+def _grid(table: object, budget: list[int]) -> list[list[TableCell]]:
     """Rows of cells with their grid positions; a cell covered by a span from above is not
-    repeated (the row holds only its own cells)."""
+    repeated (the row holds only its own cells). Spans are capped (MAX_ROWSPAN, MAX_COLSPAN) and
+    only the places inside the table are marked (a row span may go on in the next ``<table>``
+    of a split table); ``budget`` counts the grid places filled, across tables."""
     rows: list[list[TableCell]] = []
-    covered: dict[tuple[int, int], bool] = {}
-    for r, tr in enumerate(_rows(table)):
+    covered: set[tuple[int, int]] = set()
+    trs = _rows(table)
+    for r, tr in enumerate(trs):
         col = 0
         row: list[TableCell] = []
         for td in tr:
             if not isinstance(td.tag, str) or td.tag not in ("td", "th"):
                 continue
-            while covered.get((r, col)):
+            while (r, col) in covered:
                 col += 1
-            rs, cs = _span(td.get("rowspan")), _span(td.get("colspan"))
+            rs, cs = _span(td.get("rowspan"), MAX_ROWSPAN), _span(td.get("colspan"), MAX_COLSPAN)
+            budget[0] += min(rs, len(trs) - r) * cs
+            if budget[0] > MAX_GRID_CELLS:
+                raise _OverBudget
             text = " ".join(_text(td).replace("\xa0", " ").split())
             row.append(TableCell(text, r, col, rs, cs))
-            for dr in range(rs):
-                for dc in range(cs):
-                    covered[(r + dr, col + dc)] = True
+            if rs > 1 or cs > 1:
+                covered.update((r + dr, col + dc) for dr in range(min(rs, len(trs) - r)) for dc in range(cs))
             col += cs
         rows.append(row)
     return rows

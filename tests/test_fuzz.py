@@ -4,9 +4,9 @@ HTML, DOCX and XLSX, damaged by every mutator, read by ``xxgk.parse`` under the 
 (10 s, 1 GB): no traceback, nothing over the time or memory limit. Derandomised in CI (fixed
 seed), random on developers' machines (the seed is printed on failure).
 
-Known hangs outside the readers this campaign covers are pinned by strict xfail tests below: long
-digit runs in a table row (the row aligner, xxgk/extract/) and hostile PDFs (xxgk/readers/pdf.py,
-being rewritten); when they are fixed, those tests pass and their marks must go.
+Every format (PDF included) and every mutator (long digit runs and inserted digits in table rows
+too: the row aligner works under a bound); the hangs an earlier campaign found are kept as
+regression tests below.
 """
 
 from __future__ import annotations
@@ -26,8 +26,7 @@ import fuzz_mutators as mut  # noqa: E402
 from xxgk import batch  # noqa: E402
 
 SEED = 20261201 if os.environ.get("CI") else random.randrange(1 << 30)
-FORMATS = [f for f in fuzz.FORMATS if f != "pdf"]
-ELSEWHERE = {"text-digit-run", "text-inserted-digits"}  # the aligner's (xxgk/extract/), pinned below
+FORMATS = list(fuzz.FORMATS)
 FILES = 240
 
 
@@ -37,7 +36,7 @@ def bases(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[bytes]]:
 
 
 def test_readers_survive_a_fuzz_campaign(bases: dict[str, list[bytes]], tmp_path: Path) -> None:
-    files = fuzz.generate(FILES, SEED, tmp_path / "files", bases, only=lambda fmt, m: m not in ELSEWHERE)
+    files = fuzz.generate(FILES, SEED, tmp_path / "files", bases)
     assert len(files) == FILES
     assert {fmt for _, fmt, _ in files} == set(FORMATS)
     assert len({m for _, _, m in files}) >= 20  # the format-specific mutators too, not just bit flips
@@ -98,8 +97,6 @@ def _one(tmp_path: Path, name: str, data: bytes, seconds: float = 10) -> str:
     return fuzz.outcome(item)
 
 
-@pytest.mark.xfail(strict=True, reason="the row aligner (xxgk/extract/) runs past 10 s on a long run of "
-                   "digits in a table row; its owner bounds it; the batch watchdog contains it meanwhile")
 def test_long_digit_run_in_a_table_row_is_read_in_time(tmp_path: Path) -> None:
     """Seed 003 (one cell per line) with 40 digits run onto the 予以公开 row's first cell (line
     91, ``\t1``): 20 digits read in about a second, 40 in over a minute."""
@@ -109,8 +106,6 @@ def test_long_digit_run_in_a_table_row_is_read_in_time(tmp_path: Path) -> None:
     assert _one(tmp_path, "digits.txt", "\n".join(lines).encode()) in ("read", "refused")
 
 
-@pytest.mark.xfail(strict=True, reason="the PDF reader (xxgk/readers/pdf.py, being rewritten on pypdfium2) "
-                   "runs past 10 s on a page of 200,000 characters")
 def test_pdf_page_of_200000_characters_is_refused_in_time(tmp_path: Path) -> None:
     data = mut.pdf_page_of(200_000)
     assert _one(tmp_path, "chars.pdf", data) in ("read", "refused")

@@ -464,7 +464,15 @@ def _direct(row: PrintedRow, blank_style: bool, exact_blanks: bool = False) -> R
             values.append(to_number(s.text))
         else:
             values.append(None)
-    return RowCandidate(tuple(values), tuple(Placement(i) for i, _ in picked), 0)
+    return RowCandidate(tuple(values), tuple(_placed(i) for i, _ in picked), 0)
+
+
+_PLACED = tuple(Placement(i) for i in range(64))
+
+
+def _placed(i: int) -> Placement:
+    """The placement of a value read from slot ``i`` (shared: a frozen dataclass is slow to make)."""
+    return _PLACED[i] if i < 64 else Placement(i)
 
 
 @dataclass

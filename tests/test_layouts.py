@@ -76,3 +76,19 @@ def test_title_wrapped_after_the_agency() -> None:
     nav = "首页 > 政务公开 > 年度报告\n2021年政府信息公开工作年度报告\n"
     text = path.read_text("utf-8").replace(whole.title, nav, 1)
     assert xxgk.parse_bytes(text.encode()).agency != "首页 > 政务公开 > 年度报告"
+
+
+def test_part_heading_printed_before_the_table_it_follows() -> None:
+    """A PDF's reading order puts the heading of part 五 right after the heading of part 四, before
+    the appeals table (a real district report): the table is still read, and part 五's prose (which
+    begins with a year, "2021年以来…") gives it no number."""
+    import xxgk
+
+    text = (SEEDS / "004_6e673f84b28b10ac.txt").read_text("utf-8")
+    i, j = text.index("四、政府信息公开行政复议"), text.index("五、存在的主要问题")
+    end4, end5 = text.index("\n", i), text.index("\n", j)
+    moved = text[:end4 + 1] + text[j:end5] + "\n" + text[end4 + 1:j] + text[end5 + 1:]
+    base, report = xxgk.parse_bytes(text.encode()), xxgk.parse_bytes(moved.encode())
+    assert {c: report.cells[c] for c in base.cells if c.startswith("appeals.")} == \
+        {c: v for c, v in base.cells.items() if c.startswith("appeals.")}
+    assert all(report.provenance[c].status == "read" for c in base.cells if c.startswith("appeals."))

@@ -499,7 +499,7 @@ def _printed_rows(
         if first_num:
             m = _PROSE_RUN.search(text, start + first_num.start(), end)
             if m:
-                end = m.start()
+                end = _prose_start(text, m.start())
         cols = [
             ColumnSpec(f"{block.table}.{row.key}.{c.key}", c.signed, c.decimal)
             for row in block.data_rows() for c in block.row_columns(row)
@@ -622,6 +622,14 @@ def _group_children(t: Template, rows: list[PrintedRow], cells: dict[str, CellRe
                         complete=False)
 
 
+def _prose_start(text: str, i: int) -> int:
+    """Where the prose that begins with a run of characters at ``i`` starts: numbers written into
+    it ("2021年以来…") belong to it, not to the table before."""
+    while i > 0 and (text[i - 1].isdigit() or text[i - 1] in ".,，、"):
+        i -= 1
+    return i
+
+
 def _flat_by_rows(block: Block, ct: Compact, text: str, start_c: int, limit_c: int) -> list[PrintedRow]:
     """The one-row table printed as one row per row label instead (行政复议 / 未经复议直接起诉 /
     复议后起诉, each with its five cells), as converters and some agencies write it: rows whose
@@ -650,7 +658,7 @@ def _flat_by_rows(block: Block, ct: Compact, text: str, start_c: int, limit_c: i
         if k + 1 == len(found):
             m = _PROSE_RUN.search(text, sa, sb)
             if m and re.search(r"\d", text[sa:m.start()]):
-                sb = m.start()
+                sb = _prose_start(text, m.start())
         cols = [ColumnSpec(cid, col.signed, col.decimal)
                 for cid, col in zip(block.cell_ids(row), block.row_columns(row), strict=True)]
         out.append(PrintedRow(cols, slots(text, sa, sb), label=row.key, span=(sa, sb)))

@@ -108,10 +108,11 @@ def _html_table(fragment: str) -> list[list[TableCell]]:
         return []
     tables = el.xpath(".//table")
     rows: list[list[TableCell]] = []
+    budget = [0]  # grid places filled (the HTML reader's bound on span bombs)
     for t in tables:
         if t.xpath("ancestor::table"):
             continue
-        rows.extend(_grid(t))
+        rows.extend(_grid(t, budget))
     return rows
 
 

@@ -9,7 +9,6 @@
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
 
 from xxgk.agency import decide
 from xxgk.document import Document
@@ -18,34 +17,20 @@ from xxgk.extract import meta
 from xxgk.extract.locate import (
     LabelUse,
     LocatedTable,
-    RowAnchor,
     detect_template,
     find_headings,
-    find_label,
     locate_table,
 )
-from xxgk.extract.slots import Slot, slots
-from xxgk.extract.solve import UNKNOWN, CellResult, ColumnSpec, Figure, PrintedRow, solve_table
-from xxgk.model import CellInfo, Diagnostic, Headline, Location, PartText, Report, trusted
+from xxgk.extract.rows import group_children, numbers_first, printed_rows, score
+from xxgk.extract.shape import GRID_FORMATS, Lines, blank_style, place_by_position, strip_label_residue
+from xxgk.extract.slots import Slot
+from xxgk.extract.solve import UNKNOWN, CellResult, Figure, PrintedRow, solve_table
+from xxgk.model import CellInfo, Diagnostic, Headline, PartText, Report, trusted
 from xxgk.normalize import _RESIDUE, Compact, normalize
-from xxgk.template import Block, Row, Template, load_template, template_for_year, template_ids
+from xxgk.template import Template, load_template, template_for_year, template_ids
 
 _UNIT = re.compile(r"单位\s*[:：]?\s*(万元|元)")
 _UNIT_AFTER = re.compile(r"[\d\s.,]*\d\s*(万元|元)")
-_PROSE_RUN = re.compile(r"[\u4e00-\u9fff]{4,}")
-
-
-class _Lines:
-    def __init__(self, text: str) -> None:
-        self.text = text
-        self.starts = [0] + [m.end() for m in re.finditer("\n", text)]
-
-    def loc(self, start: int, end: int) -> Location:
-        k = bisect_right(self.starts, start) - 1
-        return trusted(Location,
-            offset=start, length=end - start, line=k + 1, column=start - self.starts[k] + 1,
-            text=self.text[start:end],
-        )
 
 
 def extract(
@@ -54,7 +39,7 @@ def extract(
     raw_text = doc.text
     text = normalize(raw_text)
     ct = Compact(text)
-    lines = _Lines(raw_text)
+    lines = Lines(raw_text)
     templates = [load_template(i) for i in template_ids()]
     t, scores = detect_template(ct.text, templates)
     diagnostics: list[Diagnostic] = []
@@ -119,30 +104,29 @@ def extract(
             figures.append(Figure(sums, h.value, h.sentence or h.source))
 
     cells: dict[str, CellResult] = {}
-    printed_rows: dict[str, list[PrintedRow]] = {}
+    table_rows: dict[str, list[PrintedRow]] = {}
     for key, lt in tables.items():
-        rows = _printed_rows(t, lt, ct, text, headings, tables)
-        printed_rows[key] = rows
+        rows = printed_rows(t, lt, ct, text, headings, tables)
+        table_rows[key] = rows
         if not rows:
             continue
         if doc.format == "text":
-            _place_by_position(rows, text, lines)
-        _strip_label_residue(rows, grid=doc.format in GRID_FORMATS)
-        blank_style = _blank_style(rows)
-        solved = solve_table(rows, t.equations, blank_style, figures)
-        if _numbers_first(lt, ct, headings, tables):
-            rows_b = _printed_rows(t, lt, ct, text, headings, tables, before=True)
-            solved_b = solve_table(rows_b, t.equations, _blank_style(rows_b), figures)
+            place_by_position(rows, text, lines)
+        strip_label_residue(rows, grid=doc.format in GRID_FORMATS)
+        solved = solve_table(rows, t.equations, blank_style(rows), figures)
+        if numbers_first(lt, ct, headings, tables):
+            rows_b = printed_rows(t, lt, ct, text, headings, tables, before=True)
+            solved_b = solve_table(rows_b, t.equations, blank_style(rows_b), figures)
             # The layout says numbers come first (numbers before the first label, none after the
             # last): that reading stands unless it is worse on both counts — it breaks more
             # relations *and* leaves more cells open (an agency's wrong total breaks a relation
             # in either reading; the other reading leaves the first numbers unread).
-            sb, sa = _score(rows_b, solved_b), _score(rows, solved)
+            sb, sa = score(rows_b, solved_b), score(rows, solved)
             if sb[0] <= sa[0] or sb[1] <= sa[1]:
                 rows, solved = rows_b, solved_b
-                printed_rows[key] = rows
+                table_rows[key] = rows
         cells.update(solved)
-        _group_children(t, rows, cells)
+        group_children(t, rows, cells)
         _row_diagnostics(t, key, rows, cells, lines, diagnostics)
 
     report_cells: dict[str, int | float | None] = {}
@@ -247,7 +231,7 @@ def extract(
     )
 
 
-def _missing(t: Template, cid: str, tables: dict[str, LocatedTable], ct: Compact, lines: _Lines) -> CellInfo:
+def _missing(t: Template, cid: str, tables: dict[str, LocatedTable], ct: Compact, lines: Lines) -> CellInfo:
     """A cell whose row (or table) was not found: what was looked for, and where."""
     spec = t.cell(cid)
     table = t.table(spec.table)
@@ -268,61 +252,6 @@ def _missing(t: Template, cid: str, tables: dict[str, LocatedTable], ct: Compact
              f"{lines.loc(a, a).line}, in template order, with its known variants)")
 
 
-GRID_FORMATS = ("html", "docx", "doc", "pdf", "xlsx", "markdown")
-
-
-def _strip_label_residue(rows: list[PrintedRow], grid: bool = False) -> None:
-    """Empty cells between a row's label and its values that the table's layout puts there (a
-    label merged over three columns that a converter wrote as the label and two empty cells):
-    when several rows print exactly their columns' count plus the same k empty cells first, those
-    k cells are the label's, not values. In a document whose tables are grids (a web page, Word,
-    PDF, Markdown), a cell is never dropped or doubled, so any row's extra leading empty cells are
-    its label's."""
-    def extra(r: PrintedRow) -> int:
-        hard = [x for x in r.slots if x.is_num or x.hard]
-        k = len(hard) - len(r.columns)
-        if k <= 0 or not hard[-1].is_num:
-            return 0  # empty cells after the values: padding, trimmed when read
-        return k if all(not x.is_num and x.hard for x in r.slots[:k]) else 0
-
-    if grid:
-        for r in rows:
-            if (k := extra(r)) > 0:
-                r.slots = r.slots[k:]
-                r.residue = True
-        return
-    counts: dict[int, int] = {}
-    for r in rows:
-        if (k := extra(r)) > 0:
-            counts[k] = counts.get(k, 0) + 1
-    if not counts:
-        return
-    k, seen = max(counts.items(), key=lambda kv: kv[1])
-    if seen < 2:
-        return
-    for r in rows:
-        if extra(r) == k:
-            r.slots = r.slots[k:]
-            r.residue = True  # the table shows layout residue: leading empty slots are not cells
-
-
-def _blank_style(rows: list[PrintedRow]) -> bool:
-    """Does the table write its zeros as empty cells? Yes when a row has an empty cell between two
-    numbers, or when the table prints no zero at all but has empty cells, and no row shows the
-    empty slots of label columns before a full set of numbers (layout residue)."""
-    if any(_interior_blank(r.slots) for r in rows):
-        return True
-    nums = [s for r in rows for s in r.slots if s.is_num]
-    if not nums or any(s.text.strip("0") == "" for s in nums):
-        return False
-    if not any(not s.is_num for r in rows for s in r.slots):
-        return False
-    return not any(
-        sum(1 for x in r.slots if x.is_num) == len(r.columns) and r.slots and not r.slots[0].is_num
-        for r in rows
-    )
-
-
 def _locate_near(
     ct: Compact, t: Template, key: str, pos: int, headings: dict, uses: list[LabelUse],
 ) -> LocatedTable:
@@ -340,333 +269,8 @@ def _locate_near(
     return found
 
 
-def _interior_blank(sl: list[Slot]) -> bool:
-    nums = [i for i, s in enumerate(sl) if s.is_num]
-    if len(nums) < 2:
-        return False
-    return any(not s.is_num for s in sl[nums[0]:nums[-1]])
-
-
-def _limit_after(pos: int, headings: dict, tables: dict[str, LocatedTable], ct: Compact) -> int:
-    """Compact index of the first part heading or table start after ``pos``."""
-    cands = [h.start for h in headings.values() if h.start > pos]
-    cands += [lt.start for lt in tables.values() if lt.start > pos]
-    return min(cands, default=len(ct.text))
-
-
-_WIDE_CHARS = re.compile("[\u2e80-\uffef]")
-
-
-def _display_x(text: str, line_start: int, pos: int) -> int:
-    """Display column of ``text[pos]`` on its line (a Chinese character takes two columns)."""
-    seg = text[line_start:pos]
-    if "\t" not in seg:
-        return len(seg) + len(_WIDE_CHARS.findall(seg))
-    x = 0
-    for ch in seg:
-        x += 2 if "\u2e80" <= ch <= "\uffef" else (8 - x % 8 if ch == "\t" else 1)
-    return x
-
-
-_WIDE_GAP = re.compile(r"\d {3,}\d")
-
-
-def _place_by_position(rows: list[PrintedRow], text: str, lines: _Lines) -> None:
-    """Text laid out by position (``pdftotext -layout``, a fixed-width copy): an empty cell is only
-    spaces, so a row printing fewer numbers than columns is placed by where its numbers stand,
-    under the columns the table's complete rows show. Rows are rewritten with explicit empty
-    cells only where every number falls clearly in a distinct column."""
-    if not any(_WIDE_GAP.search(text, r.slots[0].start, r.slots[-1].end) for r in rows if r.slots):
-        return  # nothing is laid out by position here
-    by_shape: dict[tuple[str, ...], list[PrintedRow]] = {}
-    for r in rows:
-        by_shape.setdefault(tuple(c.cell_id.rsplit(".", 1)[-1] for c in r.columns), []).append(r)
-    for shape, group in by_shape.items():
-        n = len(shape)
-        if n < 2:
-            continue
-        laid_out = any(_WIDE_GAP.search(text, x[0].start, x[-1].end)
-                       for x in ([s for s in r.slots if s.is_num] for r in group) if len(x) > 1)
-        placed: dict[int, list[tuple[int, Slot]]] = {}  # row index -> (x centre, slot)
-        for k, r in enumerate(group):
-            nums = [x for x in r.slots if x.is_num]
-            if not nums:
-                continue
-            line_no = {bisect_right(lines.starts, x.start) for x in nums}
-            if len(line_no) != 1:
-                continue
-            ls = lines.starts[line_no.pop() - 1]
-            if not _WIDE_GAP.search(text, nums[0].start, nums[-1].end) and len(nums) < n:
-                continue
-            placed[k] = [(_display_x(text, ls, x.start) + (x.end - x.start) // 2, x) for x in nums]
-        full = [p for k, p in placed.items() if len(p) == n]
-        if len(full) < 2:
-            centres: list[int] = []
-        else:
-            centres = [sorted(p[i][0] for p in full)[len(full) // 2] for i in range(n)]
-        gaps = [b - a for a, b in zip(centres, centres[1:], strict=False)]
-        if not centres or min(gaps, default=0) < 3:
-            if laid_out:
-                _opaque_short_rows(group, n)
-            continue
-        tol = min(gaps) / 2
-        for k, p in placed.items():
-            r = group[k]
-            if len(p) >= n:
-                continue
-            cols: list[int] = []
-            for x, _slot in p:
-                d, i = min((abs(x - c), i) for i, c in enumerate(centres))
-                if d >= tol:
-                    break
-                cols.append(i)
-            else:
-                if len(set(cols)) == len(cols) and cols == sorted(cols):
-                    at = dict(zip(cols, (slot for _x, slot in p), strict=True))
-                    a = p[0][1].start
-                    r.slots = [at.get(i) or Slot("blank", "", a, a) for i in range(n)]
-                    continue
-            if laid_out:
-                _opaque_short_rows([r], n)
-
-
-_OPAQUE = ("按位置排版的文本中，此行印出的数字少于列数，其所在列无法从位置确定 / in text laid out by "
-           "position, this row prints fewer numbers than columns and where they stand does not place them")
-
-
-def _opaque_short_rows(rows: list[PrintedRow], n: int) -> None:
-    """Rows of a table laid out by position whose numbers could not be placed by position: their
-    empty cells left no trace, so no arithmetic may guess where the numbers go."""
-    for r in rows:
-        nums = [x for x in r.slots if x.is_num]
-        if nums and len(nums) < n and not any(not x.is_num for x in r.slots):
-            r.opaque = _OPAQUE
-
-
-def _score(rows: list[PrintedRow], solved: dict[str, CellResult]) -> tuple[int, int, int]:
-    """How well a reading of a table fits: (violated relations, open cells, edits); less is better."""
-    violations = sum(r.chosen.violations for r in rows if r.chosen is not None)
-    open_cells = sum(1 for c in solved.values() if c.status == "ambiguous")
-    edits = sum(r.chosen.edits for r in rows if r.chosen is not None)
-    return violations, open_cells, edits
-
-
-def _header_end(block: Block, ct: Compact, start: int, stop: int) -> int:
-    """Compact index just after the last column label of ``block`` printed in [start, stop)."""
-    end = start
-    c = ct.text
-    words = [f for col in block.columns for f, _ in col.label.forms()] + [g["label"] for g in block.column_groups]
-    for w in words:
-        i = c.rfind(w, start, stop)
-        if i >= 0:
-            end = max(end, i + len(w))
-    return end
-
-
-def _numbers_first(lt: LocatedTable, ct: Compact, headings: dict, tables: dict[str, LocatedTable]) -> bool:
-    """Does the table print each row's numbers before its label? Then numbers stand between the
-    column header and the first row's label, and none (a page number at most) after the last."""
-    data = [a for a in lt.anchors if not a.row.group]
-    if lt.flat_start >= 0 or len(data) < 2:
-        return False
-    first, last = data[0], data[-1]
-    block_start = next((b for blk, b in lt.block_starts if blk is first.block), lt.start)
-    head_end = _header_end(first.block, ct, min(block_start, max(lt.search_from, first.start - 600)),
-                           first.start)
-    text = ct.source_text
-    before = len(re.findall(r"\d+", text[ct.source_end(head_end):ct.source(first.start)]))
-    after_end = _limit_after(last.match.end, headings, tables, ct)
-    after = len(re.findall(r"\d+", text[ct.source_end(last.match.end):ct.source(after_end)]))
-    width = len(first.block.row_columns(first.row))
-    return before >= max(1, width // 2) and after <= 1
-
-
-def _printed_rows(
-    t: Template, lt: LocatedTable, ct: Compact, text: str, headings: dict,
-    tables: dict[str, LocatedTable], before: bool = False,
-) -> list[PrintedRow]:
-    rows: list[PrintedRow] = []
-    if lt.flat_start >= 0:
-        block = lt.block_starts[0][0]
-        start = ct.source_end(lt.flat_start)
-        limit_c = _limit_after(lt.flat_start, headings, tables, ct)
-        end = ct.source(limit_c)
-        by_rows = _flat_by_rows(block, ct, text, lt.flat_start, limit_c)
-        if by_rows:
-            return by_rows
-        # the values end where prose begins
-        first_num = re.search(r"\d", text[start:end])
-        if first_num:
-            m = _PROSE_RUN.search(text, start + first_num.start(), end)
-            if m:
-                end = _prose_start(text, m.start())
-        cols = [
-            ColumnSpec(f"{block.table}.{row.key}.{c.key}", c.signed, c.decimal)
-            for row in block.data_rows() for c in block.row_columns(row)
-        ]
-        rows.append(PrintedRow(cols, slots(text, start, end), label=block.table,
-                                span=(ct.source(lt.start), end)))
-        return rows
-    found_rows = {a.row.key for a in lt.anchors}
-
-    def printed_as_row(a: RowAnchor) -> bool:
-        """A group printed as one row of its own (a 2021 report printing the 2019 （六）其他处理)."""
-        if not a.row.group:
-            return False
-        children = [r for r in a.block.data_rows() if r.key.startswith(a.row.key + ".")]
-        return bool(children) and not any(r.key in found_rows for r in children)
-
-    for k, anchor in enumerate(lt.anchors):
-        if anchor.row.group and not printed_as_row(anchor):
-            continue
-        if anchor.row.group and not before:
-            # a group printed as one row of its own (a 2021 report printing the 2019 （六）其他处理):
-            # its total, under a cell id outside the template, for the sub-rows to be told from
-            rows.append(_group_row(anchor, lt, k, ct, text, headings, tables))
-            continue
-        if before:
-            # numbers printed before their label (text copied from a PDF viewer): the row's
-            # values lie between the previous label and its own
-            prev = next((a for a in reversed(lt.anchors[:k]) if not a.row.group or printed_as_row(a)), None)
-            if prev is not None and prev.block is anchor.block:
-                a_c = prev.match.end
-            else:
-                a_c = next((b for blk, b in lt.block_starts if blk is anchor.block), lt.start)
-                a_c = min(a_c, anchor.start)
-                lo = max(lt.search_from, anchor.start - 600) if prev is None else prev.match.end
-                a_c = _header_end(anchor.block, ct, min(a_c, lo), anchor.start)
-            start, end = ct.source_end(a_c) if a_c > 0 else 0, ct.source(anchor.start)
-            block = anchor.block
-            if anchor.row.group:
-                cols = [ColumnSpec(f"{block.table}.{anchor.row.key}.{c.key}", c.signed, c.decimal)
-                        for c in block.columns]
-                label = GROUP_ROW + anchor.row.key
-            else:
-                cols = [ColumnSpec(cid, c.signed, c.decimal)
-                        for cid, c in zip(block.cell_ids(anchor.row), block.row_columns(anchor.row), strict=True)]
-                label = anchor.row.key
-            rows.append(PrintedRow(cols, slots(text, start, end), label=label,
-                                   span=(start, ct.source_end(anchor.match.end))))
-            continue
-        start = ct.source_end(anchor.match.end)
-        if anchor.match.inner >= 0:
-            start = ct.source(anchor.match.inner)  # the numbers interrupt the label's lines
-        nxt = next((a for a in lt.anchors[k + 1:] if not a.row.group or printed_as_row(a)), None)
-        if nxt is not None:
-            end_c = nxt.start
-            if nxt.block is not anchor.block:
-                # the next block's heading and column labels are not this row's cells
-                b = next((b for blk, b in lt.block_starts if blk is nxt.block), end_c)
-                if anchor.match.end <= b < end_c:
-                    end_c = b
-        else:
-            end_c = _limit_after(anchor.match.end, headings, tables, ct)
-        end = ct.source(end_c) if end_c < len(ct.text) else len(text)
-        block = anchor.block
-        cols = [
-            ColumnSpec(cid, c.signed, c.decimal)
-            for cid, c in zip(block.cell_ids(anchor.row), block.row_columns(anchor.row), strict=True)
-        ]
-        rows.append(PrintedRow(cols, slots(text, start, end), label=anchor.row.key,
-                                span=(ct.source(anchor.match.start), end)))
-    return rows
-
-
-def _group_row(
-    anchor: RowAnchor, lt: LocatedTable, k: int, ct: Compact, text: str, headings: dict,
-    tables: dict[str, LocatedTable],
-) -> PrintedRow:
-    block = anchor.block
-    start = ct.source_end(anchor.match.end)
-    nxt = next((a for a in lt.anchors[k + 1:] if not a.row.group), None)
-    end_c = nxt.start if nxt is not None else _limit_after(anchor.match.end, headings, tables, ct)
-    end = ct.source(end_c) if end_c < len(ct.text) else len(text)
-    cols = [ColumnSpec(f"{block.table}.{anchor.row.key}.{c.key}", c.signed, c.decimal) for c in block.columns]
-    return PrintedRow(cols, slots(text, start, end), label=GROUP_ROW + anchor.row.key,
-                      span=(ct.source(anchor.match.start), end))
-
-
-GROUP_ROW = "group:"
-
-
-def _group_children(t: Template, rows: list[PrintedRow], cells: dict[str, CellResult]) -> None:
-    """The sub-rows of a group printed as one row: each 0 where the group's total is 0 (counts are
-    never negative), otherwise open: the report does not say how the total divides."""
-    for r in rows:
-        if not r.label.startswith(GROUP_ROW):
-            continue
-        group = r.label[len(GROUP_ROW):]
-        table = r.columns[0].cell_id.split(".", 1)[0]
-        block = t.table(table).blocks[0]
-        children = [row for row in block.data_rows() if row.key.startswith(group + ".")]
-        label = t.row_label(table, group)
-        for col in block.columns:
-            got = cells.get(f"{table}.{group}.{col.key}")
-            v = got.value if got is not None else None
-            for child in children:
-                cid = f"{table}.{child.key}.{col.key}"
-                if cid in cells:
-                    continue
-                if v == 0:
-                    cells[cid] = CellResult(
-                        0, "computed", [], got.slot if got else None,
-                        f"报告只印出“{label}”一行（2019年格式），合计为0，各分项均为0 / the report prints "
-                        f"only the group's total (the 2019 form): 0, so each of its sub-rows is 0",
-                        relation=f"group-total@{group}")
-                else:
-                    shown = "空白" if v is None else str(v)
-                    cells[cid] = CellResult(
-                        None, "ambiguous", [], got.slot if got else None,
-                        f"报告只印出“{label}”一行（2019年格式，合计{shown}），未分列各分项 / the report "
-                        f"prints only the group's total ({v}, the 2019 form), not its sub-rows",
-                        complete=False)
-
-
-def _prose_start(text: str, i: int) -> int:
-    """Where the prose that begins with a run of characters at ``i`` starts: numbers written into
-    it ("2021年以来…") belong to it, not to the table before."""
-    while i > 0 and (text[i - 1].isdigit() or text[i - 1] in ".,，、"):
-        i -= 1
-    return i
-
-
-def _flat_by_rows(block: Block, ct: Compact, text: str, start_c: int, limit_c: int) -> list[PrintedRow]:
-    """The one-row table printed as one row per row label instead (行政复议 / 未经复议直接起诉 /
-    复议后起诉, each with its five cells), as converters and some agencies write it: rows whose
-    labels follow the first values in order. Empty when the table is printed as one row."""
-    data_rows = block.data_rows()
-    c = ct.text
-    first_num = re.search(r"\d", c[start_c:limit_c])
-    if first_num is None:
-        return []
-    found: list[tuple[Row, int, int]] = []  # row, compact start of its values, compact label start
-    pos = start_c
-    for k, row in enumerate(data_rows):
-        if k == 0:
-            found.append((row, start_c, start_c))
-            continue
-        m = find_label(c, row.label, pos, limit_c)
-        if m is None or not re.search(r"\d", c[pos:m.start]):
-            return []
-        found.append((row, m.end, m.start))
-        pos = m.end
-    out: list[PrintedRow] = []
-    for k, (row, a, _) in enumerate(found):
-        b = found[k + 1][2] if k + 1 < len(found) else limit_c
-        sa = ct.source_end(a) if a > start_c else ct.source_end(start_c)
-        sb = ct.source(b) if b < len(c) else len(text)
-        if k + 1 == len(found):
-            m = _PROSE_RUN.search(text, sa, sb)
-            if m and re.search(r"\d", text[sa:m.start()]):
-                sb = _prose_start(text, m.start())
-        cols = [ColumnSpec(cid, col.signed, col.decimal)
-                for cid, col in zip(block.cell_ids(row), block.row_columns(row), strict=True)]
-        out.append(PrintedRow(cols, slots(text, sa, sb), label=row.key, span=(sa, sb)))
-    return out
-
-
 def _row_diagnostics(
-    t: Template, key: str, rows: list[PrintedRow], cells: dict[str, CellResult], lines: _Lines,
+    t: Template, key: str, rows: list[PrintedRow], cells: dict[str, CellResult], lines: Lines,
     out: list[Diagnostic],
 ) -> None:
     for r in rows:
@@ -735,7 +339,7 @@ def _units(t: Template, tables: dict[str, LocatedTable], ct: Compact, text: str)
     return units
 
 
-def _parts(t: Template, headings: dict, ct: Compact, raw: str, lines: _Lines) -> dict[str, PartText]:
+def _parts(t: Template, headings: dict, ct: Compact, raw: str, lines: Lines) -> dict[str, PartText]:
     out: dict[str, PartText] = {}
     ordered = sorted(headings.values(), key=lambda h: h.start)
     for i, h in enumerate(ordered):

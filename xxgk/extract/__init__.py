@@ -25,7 +25,7 @@ from xxgk.extract.rows import group_children, numbers_first, printed_rows, score
 from xxgk.extract.shape import GRID_FORMATS, Lines, blank_style, place_by_position, strip_label_residue
 from xxgk.extract.slots import Slot
 from xxgk.extract.solve import UNKNOWN, CellResult, Figure, PrintedRow, solve_table
-from xxgk.model import CellInfo, Diagnostic, Headline, PartText, Report, trusted
+from xxgk.model import CellInfo, Diagnostic, Headline, PartText, Report, cell_info, trusted
 from xxgk.normalize import _RESIDUE, Compact, normalize
 from xxgk.template import Template, load_template, template_for_year, template_ids
 
@@ -141,9 +141,8 @@ def extract(
         v = res.value
         report_cells[cid] = None if v is UNKNOWN else v  # type: ignore[assignment]
         src = lines.loc(res.slot.start, res.slot.end) if res.slot is not None else None
-        provenance[cid] = trusted(CellInfo,
-            status=res.status, source=src, candidates=res.candidates, complete=res.complete,
-            relation=res.relation, evidence=res.evidence, note=res.note)
+        provenance[cid] = cell_info(res.status, src, res.candidates, res.complete, res.relation,
+                                    res.evidence, res.note)  # type: ignore[arg-type]
         if res.status == "ambiguous":
             ambiguous[cid] = res.candidates
 

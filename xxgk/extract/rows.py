@@ -15,6 +15,20 @@ from xxgk.template import Block, Row, Template
 _PROSE_RUN = re.compile(r"[\u4e00-\u9fff]{4,}")
 
 
+_COLUMNS: dict[tuple[int, str], list[ColumnSpec]] = {}
+
+
+def row_columns(block: Block, row: Row) -> list[ColumnSpec]:
+    """The columns of one row of a block (made once: templates are few and loaded once, reports
+    many). Callers never change the list."""
+    key = (id(block), row.key)
+    cols = _COLUMNS.get(key)
+    if cols is None:
+        cols = _COLUMNS[key] = [ColumnSpec(cid, c.signed, c.decimal)
+                                for cid, c in zip(block.cell_ids(row), block.row_columns(row), strict=True)]
+    return cols
+
+
 def limit_after(pos: int, headings: dict, tables: dict[str, LocatedTable], ct: Compact) -> int:
     """Compact index of the first part heading or table start after ``pos``."""
     cands = [h.start for h in headings.values() if h.start > pos]
@@ -121,8 +135,7 @@ def printed_rows(
                         for c in block.columns]
                 label = GROUP_ROW + anchor.row.key
             else:
-                cols = [ColumnSpec(cid, c.signed, c.decimal)
-                        for cid, c in zip(block.cell_ids(anchor.row), block.row_columns(anchor.row), strict=True)]
+                cols = row_columns(block, anchor.row)
                 label = anchor.row.key
             rows.append(PrintedRow(cols, slots(text, start, end), label=label,
                                    span=(start, ct.source_end(anchor.match.end))))
@@ -142,10 +155,7 @@ def printed_rows(
             end_c = limit_after(anchor.match.end, headings, tables, ct)
         end = ct.source(end_c) if end_c < len(ct.text) else len(text)
         block = anchor.block
-        cols = [
-            ColumnSpec(cid, c.signed, c.decimal)
-            for cid, c in zip(block.cell_ids(anchor.row), block.row_columns(anchor.row), strict=True)
-        ]
+        cols = row_columns(block, anchor.row)
         rows.append(PrintedRow(cols, slots(text, start, end), label=anchor.row.key,
                                 span=(ct.source(anchor.match.start), end)))
     return rows
@@ -238,7 +248,5 @@ def _flat_by_rows(block: Block, ct: Compact, text: str, start_c: int, limit_c: i
             m = _PROSE_RUN.search(text, sa, sb)
             if m and re.search(r"\d", text[sa:m.start()]):
                 sb = _prose_start(text, m.start())
-        cols = [ColumnSpec(cid, col.signed, col.decimal)
-                for cid, col in zip(block.cell_ids(row), block.row_columns(row), strict=True)]
-        out.append(PrintedRow(cols, slots(text, sa, sb), label=row.key, span=(sa, sb)))
+        out.append(PrintedRow(row_columns(block, row), slots(text, sa, sb), label=row.key, span=(sa, sb)))
     return out

@@ -9,7 +9,7 @@ from bisect import bisect_right
 
 from xxgk.extract.slots import Slot
 from xxgk.extract.solve import PrintedRow
-from xxgk.model import Location, trusted
+from xxgk.model import Location, location
 
 
 class Lines:
@@ -19,10 +19,7 @@ class Lines:
 
     def loc(self, start: int, end: int) -> Location:
         k = bisect_right(self.starts, start) - 1
-        return trusted(Location,
-            offset=start, length=end - start, line=k + 1, column=start - self.starts[k] + 1,
-            text=self.text[start:end],
-        )
+        return location(start, end - start, k + 1, start - self.starts[k] + 1, self.text[start:end])
 
 
 GRID_FORMATS = ("html", "docx", "doc", "pdf", "xlsx", "markdown")

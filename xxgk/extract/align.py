@@ -337,9 +337,38 @@ def row_candidates(
     row: PrintedRow, equations: Sequence[Equation], blank_style: bool, slack: bool = True,
     exact_blanks: bool = False,
 ) -> list[RowCandidate]:
-    """Candidate alignments of one printed row (see the module docstring)."""
+    """Candidate alignments of one printed row (see the module docstring). Memoised on the row's
+    shape: a table repeats its rows ("⇥0⇥0⇥0⇥0⇥0⇥0⇥"), and reports repeat each other's; the
+    readings do not depend on the cells' names, only on the slots, the columns' kinds and where
+    the row's own equations put them."""
     ids = [c.cell_id for c in row.columns]
     local = _local_equations(equations, tuple(ids))
+    at = {c: k for k, c in enumerate(ids)}
+    key = (
+        tuple((x.kind, x.text, x.hard) for x in row.slots),
+        tuple((c.signed, c.decimal) for c in row.columns),
+        tuple((tuple(at[c] for c in eq.lhs), tuple(at[c] for c in eq.rhs)) for eq in local),
+        blank_style, slack, exact_blanks,
+    )
+    hit = _ROWS.get(key)
+    if hit is not None:
+        row.truncated = row.truncated or hit[1]
+        return hit[0]
+    found = _row_candidates(row, ids, local, blank_style, slack, exact_blanks)
+    if len(found) <= CACHE_READINGS:
+        if len(_ROWS) >= CACHE_ROWS:
+            _ROWS.pop(next(iter(_ROWS)))
+        _ROWS[key] = (found, row.truncated)
+    return found
+
+
+_ROWS: dict[tuple[object, ...], tuple[list[RowCandidate], bool]] = {}
+
+
+def _row_candidates(
+    row: PrintedRow, ids: list[str], local: list[Equation], blank_style: bool, slack: bool,
+    exact_blanks: bool,
+) -> list[RowCandidate]:
     signed = {c.cell_id for c in row.columns if c.signed}
     direct = _direct(row, blank_style, exact_blanks)
     if direct is not None:

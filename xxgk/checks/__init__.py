@@ -208,10 +208,12 @@ def _prose(report: Report, t: Template) -> list[Finding]:
             continue
         expr, v = options[0]
         ids = [i for e, _ in options for i in e.split("+")]
-        label = "、".join(
-            f"{t.row_label(e.split('.')[0], '.'.join(e.split('.')[1:-1]))}{_fmt(val)}"
+        label = "、".join(dict.fromkeys(
+            f"{t.row_label(e.split('.')[0], '.'.join(e.split('.')[1:-1]))}"
+            f"{'（' + t.column_label(e.split('.')[0], e.split('.')[-1]) + '）' if len(options) > 1 else ''}"
+            f"{_fmt(val)}"
             for e, val in options if "+" not in e
-        )
+        ))
         out.append(_f(
             "prose-contradicts-table",
             f"正文“{h.source.text}”为{h.value}{h.unit or ''}，与统计表不一致（表中{label}）",

@@ -92,3 +92,38 @@ def test_part_heading_printed_before_the_table_it_follows() -> None:
     assert {c: report.cells[c] for c in base.cells if c.startswith("appeals.")} == \
         {c: v for c, v in base.cells.items() if c.startswith("appeals.")}
     assert all(report.provenance[c].status == "read" for c in base.cells if c.startswith("appeals."))
+
+
+@pytest.mark.parametrize("seed", [3, 11, 29])
+def test_2019_report_printing_the_2021_rows_of_six(seed: int) -> None:
+    """A 2019-format report whose （六）其他处理 is printed as the 2021 template's three rows: each
+    cell of the 2019 row is their sum (computed, the relation named), everything else exact."""
+    import random
+
+    import xxgk
+    from xxgk import synth
+    from xxgk.contract import violations
+
+    rng = random.Random(seed)
+    cells = synth.random_cells("2019", rng, zero_rate=0.3)
+    text = synth.render("2019", cells, layout="tabs", year=2020, rng=rng)
+    i = text.index("其他处理")
+    start, end = text.rindex("\n", 0, i) + 1, text.index("\n", i)
+    cols = ["natural", "commercial", "research", "social", "legal", "other_org"]
+    total = [cells[f"requests.other.{c}"] or 0 for c in cols]
+    a = [v // 2 for v in total]
+    c = [v - x for v, x in zip(total, a, strict=True)]
+
+    def row(label: str, vals: list[int]) -> str:
+        return "\t".join([label, *map(str, vals), str(sum(vals))])
+
+    rows = ("\t（六）其他处理\t" + row("1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请", a)
+            + "\n\t\t" + row("2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请", [0] * 6)
+            + "\n\t\t" + row("3.其他", c))
+    report = xxgk.parse_bytes((text[:start] + rows + text[end:]).encode())
+    assert report.template == "2019"
+    assert {k: report.cells[k] for k in cells} == {k: (v if v is not None else 0) if k.startswith("requests.other.") else v
+                                                  for k, v in cells.items()}
+    info = report.provenance["requests.other.total"]
+    assert info.status == "computed" and info.relation == "sum-of-2021-rows@other"
+    assert violations(report) == []

@@ -21,7 +21,7 @@ from xxgk.extract.locate import (
     find_headings,
     locate_table,
 )
-from xxgk.extract.rows import group_children, numbers_first, printed_rows, score
+from xxgk.extract.rows import foreign_rows, foreign_totals, group_children, numbers_first, printed_rows, score
 from xxgk.extract.shape import GRID_FORMATS, Lines, blank_style, place_by_position, strip_label_residue
 from xxgk.extract.slots import Slot
 from xxgk.extract.solve import UNKNOWN, CellResult, Figure, PrintedRow, solve_table
@@ -106,7 +106,7 @@ def extract(
     cells: dict[str, CellResult] = {}
     table_rows: dict[str, list[PrintedRow]] = {}
     for key, lt in tables.items():
-        rows = printed_rows(t, lt, ct, text, headings, tables)
+        rows = foreign_rows(t, templates, printed_rows(t, lt, ct, text, headings, tables), ct, text)
         table_rows[key] = rows
         if not rows:
             continue
@@ -127,6 +127,7 @@ def extract(
                 table_rows[key] = rows
         cells.update(solved)
         group_children(t, rows, cells)
+        foreign_totals(t, rows, cells)
         _row_diagnostics(t, key, rows, cells, lines, diagnostics)
 
     report_cells: dict[str, int | float | None] = {}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 
-from xxgk.extract.locate import LocatedTable, RowAnchor, find_label
+from xxgk.extract.locate import LocatedTable, RowAnchor, find_label, numbering_start
 from xxgk.extract.slots import slots
 from xxgk.extract.solve import CellResult, ColumnSpec, PrintedRow
 from xxgk.normalize import Compact
@@ -250,3 +250,93 @@ def _flat_by_rows(block: Block, ct: Compact, text: str, start_c: int, limit_c: i
                 sb = _prose_start(text, m.start())
         out.append(PrintedRow(row_columns(block, row), slots(text, sa, sb), label=row.key, span=(sa, sb)))
     return out
+
+
+FOREIGN_ROW = "foreign:"
+
+
+def foreign_rows(t: Template, others: list[Template], rows: list[PrintedRow], ct: Compact,
+                 text: str) -> list[PrintedRow]:
+    """A row printed in the other template's form: a 2019-format report whose （六）其他处理 is
+    printed as the 2021 template's three rows (1. 逾期不补正, 2. 逾期未缴费, 3. 其他). The row's region
+    is cut at those rows' labels and read as rows of their own (cell ids outside this template),
+    for the row to be their sum (``foreign_totals``). Rows printed as this template prints them
+    are returned as they are."""
+    out: list[PrintedRow] = []
+    c = ct.text
+    for r in rows:
+        if r.span is None or r.label.startswith((GROUP_ROW, FOREIGN_ROW)):
+            out.append(r)
+            continue
+        table = r.columns[0].cell_id.split(".", 1)[0]
+        found: list[tuple[int, int, Row, Block]] = []
+        for other in others:
+            if other.id == t.id:
+                continue
+            for block in other.table(table).blocks:
+                if block.layout == "flat":
+                    continue
+                pos, stop = ct.compact_index(r.span[0]), ct.compact_index(r.span[1])
+                for child in block.data_rows():
+                    if not child.key.startswith(r.label + "."):
+                        continue
+                    m = _numbered_label(c, child, pos, stop)
+                    if m is not None:
+                        found.append((m[0], m[1], child, block))
+                        pos = m[1]
+        if len(found) < 2:
+            out.append(r)
+            continue
+        for k, (_a, b, child, block) in enumerate(found):
+            end = numbering_start(c, found[k + 1][0]) if k + 1 < len(found) else ct.compact_index(r.span[1])
+            sa, sb = ct.source_end(b), ct.source(end) if end < len(c) else len(text)
+            cols = [ColumnSpec(f"{table}.{child.key}.{col.key}", col.signed, col.decimal)
+                    for col in block.row_columns(child)]
+            out.append(PrintedRow(cols, slots(text, sa, sb), label=FOREIGN_ROW + r.label, span=(sa, sb)))
+    return out
+
+
+def _numbered_label(c: str, row: Row, start: int, stop: int) -> tuple[int, int] | None:
+    """Where a row's label (with its numbering, for a short one) stands in ``c[start:stop]``."""
+    for form, _variant in row.label.forms():
+        if len(form) <= 4:
+            num = re.sub(r"[^0-9]", "", row.numbering)
+            m = re.compile(num + r"[.、,．]?" + re.escape(form)).search(c, start, stop) if num else None
+            if m:
+                return m.start(), m.end()
+            continue
+        i = c.find(form, start, stop)
+        if i >= 0:
+            return i, i + len(form)
+    return None
+
+
+def foreign_totals(t: Template, rows: list[PrintedRow], cells: dict[str, CellResult]) -> None:
+    """A row printed as the other template's rows: each of its cells the sum of theirs where they
+    are determined, open where one of them is."""
+    parents = {r.label[len(FOREIGN_ROW):] for r in rows if r.label.startswith(FOREIGN_ROW)}
+    for parent in parents:
+        children = [r for r in rows if r.label == FOREIGN_ROW + parent]
+        table = children[0].columns[0].cell_id.split(".", 1)[0]
+        block = t.table(table).blocks[0]
+        row = next(x for x in block.data_rows() if x.key == parent)
+        for col, cid in zip(block.row_columns(row), block.cell_ids(row), strict=True):
+            parts = [cells.get(ch.columns[0].cell_id.rsplit(".", 1)[0] + "." + col.key) for ch in children]
+            slot = children[0].slots[0] if children[0].slots else None
+            if all(p is not None and p.status not in ("ambiguous",) and p.value is not None
+                   and isinstance(p.value, (int, float)) for p in parts) or all(
+                    p is not None and p.status == "blank" for p in parts):
+                total = sum(p.value or 0 for p in parts if p is not None)  # type: ignore[misc]
+                value = None if all(p is not None and p.value is None for p in parts) else total
+                cells[cid] = CellResult(
+                    value, "computed", [], slot,
+                    "报告按2021年格式分三行印出（六）其他处理，此格为三行之和 / the report prints this row as "
+                    "the 2021 template's three rows: this cell is their sum" if value is not None else
+                    "报告按2021年格式分三行印出（六）其他处理，三行均为空白 / printed as the 2021 template's "
+                    "three rows, all empty; 0 left empty",
+                    relation=f"sum-of-2021-rows@{parent}")
+            else:
+                cells[cid] = CellResult(
+                    None, "ambiguous", [], slot,
+                    "报告按2021年格式分三行印出此行，其中有数字无法确定 / printed as the 2021 template's "
+                    "rows, some of them open", complete=False)

@@ -298,7 +298,13 @@ def _pdf(content: bytes, filters: bytes = b"") -> bytes:
             b"/Resources << /Font << /F1 5 0 R >> >> >>",
             b"<< /Length %d %s>>\nstream\n" % (len(content), filters) + content + b"\nendstream",
             b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>"]
-    out = bytearray(b"%PDF-1.4\n")
+    return assemble_pdf(objs)
+
+
+def assemble_pdf(objs: list[bytes], trailer_extra: bytes = b"", head: bytes = b"%PDF-1.4\n") -> bytes:
+    """A PDF file from its objects' bodies (object 1 the catalog), with a correct xref table: the
+    smallest PDF writer, for tests and hostile files."""
+    out = bytearray(head)
     offsets = []
     for k, o in enumerate(objs, 1):
         offsets.append(len(out))
@@ -306,7 +312,7 @@ def _pdf(content: bytes, filters: bytes = b"") -> bytes:
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
     out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, trailer_extra, xref)
     return bytes(out)
 
 

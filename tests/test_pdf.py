@@ -25,6 +25,9 @@ from xxgk.errors import XxgkError
 from xxgk.readers import read_document
 from xxgk.readers.pdf import read_pdf
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+from fuzz_mutators import assemble_pdf  # noqa: E402  (the smallest PDF writer, shared with the fuzz campaign)
+
 FIX = Path(__file__).parent / "fixtures"
 REAL_PDF = FIX / "real" / "official-template-filled-libreoffice.pdf"
 
@@ -123,16 +126,7 @@ def build(pages: list[Page], *, streams: dict[int, bytes] | None = None, encrypt
     if encrypt:  # a standard security handler entry with a user password nobody knows
         objs.append(b"<< /Filter /Standard /V 1 /R 2 /O <" + b"00" * 32 + b"> /U <" + b"11" * 32 + b"> /P -4 >>")
         trailer_extra = b" /Encrypt %d 0 R /ID [<%s> <%s>]" % (len(objs), b"ab" * 16, b"ab" * 16)
-    out = bytearray(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for i, body in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    out += b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R%s >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, trailer_extra, xref)
-    return bytes(out)
+    return assemble_pdf(objs, trailer_extra, head=b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n")
 
 
 def tables(doc: object) -> list[Table]:
@@ -447,14 +441,7 @@ def _form_bomb() -> bytes:
             b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(page) + page + b"\nendstream",
             b"<< /Type /XObject /Subtype /Form /BBox [0 0 10 10] /Length %d /Filter /FlateDecode >>\nstream\n"
             % len(form) + form + b"\nendstream"]
-    out = bytearray(b"%PDF-1.4\n")
-    offsets = []
-    for i, body in enumerate(objs, 1):
-        offsets.append(len(out))
-        out += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 6\n0000000000 65535 f \n" + b"".join(b"%010d 00000 n \n" % o for o in offsets)
-    return bytes(out + b"trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % xref)
+    return assemble_pdf(objs)
 
 
 @pytest.mark.parametrize("case", ["deflate-bomb", "nested-deflate-bomb", "200k-characters", "many-paths",

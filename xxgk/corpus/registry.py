@@ -32,14 +32,11 @@ REGION_HEADERS = ("地区代码", "地区名称", "层级", "上级地区代码"
 AGENCY_HEADERS = ("机关代码", "机关名称", "类别", "所在地区代码", "上级机关代码", "监督机关代码", "别名")
 _R_FIELDS = ("code", "name", "level", "parent")
 _A_FIELDS = ("code", "name", "kind", "region", "parent", "supervisor", "aliases")
-_R_EN = dict(zip(_R_FIELDS, ("region code", "region name", "level", "parent region"), strict=True))
-_A_EN = dict(zip(_A_FIELDS, ("agency code", "agency name", "kind", "region", "parent agency", "supervisor",
-                             "aliases"), strict=True))
 
 # Normalised header -> (region field, agency field); a header with both is decided by the table.
 _HEADER: dict[str, tuple[str | None, str | None]] = {}
 for _names, _r, _a in (
-    (("地区代码", "code", "代码"), "code", None), (("行政区划代码", "区划代码", "region_code"), "code", None),
+    (("行政区划代码", "区划代码", "region_code"), "code", None),
     (("地区名称", "地区名", "region_name"), "name", None), (("层级", "级别", "地区层级", "level"), "level", None),
     (("上级地区代码", "上级地区", "上级区划代码", "parent_region", "region_parent"), "parent", None),
     (("机关代码", "单位代码", "统一社会信用代码", "agency_code"), None, "code"),
@@ -57,15 +54,16 @@ _HEADER.update({"地区代码": ("code", "region"), "code": ("code", "code"), "�
                 "上级代码": ("parent", "parent")})
 _IGNORED = {"序号", "备注", "说明", "no", "#", "note", "notes", "remark", "remarks"}
 
+# Values as normalised (a bracketed note such as 乡镇（街道） or 人民政府（本级政府） is dropped first).
 _LEVEL = {**{lv: lv for lv in LEVELS}, "省级": "province", "省": "province", "市级": "city", "市": "city",
           "地级": "city", "地市级": "city", "县级": "county", "县": "county", "区县": "county",
-          "县区": "county", "乡镇(街道)": "township", "乡镇": "township", "乡级": "township",
-          "街道": "township", "乡镇街道": "township", "乡镇、街道": "township"}
+          "县区": "county", "乡镇": "township", "乡级": "township", "街道": "township", "乡镇街道": "township",
+          "乡镇、街道": "township"}
 _KIND = {**{k: k for k in KINDS}, "人民政府": "government", "本级政府": "government", "政府": "government",
-         "人民政府(本级政府)": "government", "政府办公室": "office", "办公室": "office",
-         "政府办公厅": "office", "政府办": "office", "政府办公室(厅)": "office", "政府部门": "department",
-         "部门": "department", "乡镇": "township", "街道": "township", "乡镇、街道": "township",
-         "乡镇街道": "township", "乡镇/街道": "township", "其他": "other", "其他机关": "other"}
+         "政府办公室": "office", "办公室": "office", "政府办公厅": "office", "政府办": "office",
+         "政府部门": "department", "部门": "department", "乡镇": "township", "街道": "township",
+         "乡镇、街道": "township", "乡镇街道": "township", "乡镇/街道": "township", "其他": "other",
+         "其他机关": "other"}
 _CODE = re.compile(r"^[0-9A-Za-z][0-9A-Za-z_.\-]{0,63}$")
 _ALIAS_SPLIT = re.compile(r"[、,，;；|]")
 _DROP = re.compile(r"[\s\u200b\u200c\u200d\ufeff《》“”\"'‘’「」『』·•]+")
@@ -290,87 +288,96 @@ def _cycles(parent: Mapping[str, str | None]) -> set[str]:
     return bad
 
 
-def _cascade(parents: Mapping[str, list[tuple[str, str]]], bad: dict[str, tuple[str, str, str]],
-             rows: Mapping[str, _Raw], what: str) -> None:
-    """A row whose reference is bad is bad too (until nothing changes)."""
+def _links(rows: Mapping[str, _Raw], fields: Sequence[str], noun: str, nouns_en: str,
+           failed: set[str], bad: dict[str, tuple[str, str, str]]) -> dict[str, dict[str, str | None]]:
+    """Resolve the reference fields (code, or unique name) of checked rows; mark the rows whose
+    reference is unknown, ambiguous, themselves, on a cycle, or a bad row (until nothing changes)."""
+    labels = {"parent": (f"上级{noun}", f"parent {nouns_en}"), "supervisor": ("监督机关", "supervisor")}
+    names: dict[str, list[str]] = {}
+    for c, r in rows.items():
+        names.setdefault(norm(r.parsed["name"]), []).append(c)
+    links: dict[str, dict[str, str | None]] = {f: {} for f in fields}
+    for c, r in rows.items():
+        for fld in fields:
+            (zh, en), ref = labels[fld], r.parsed[fld]
+            p, why = _ref(ref, rows, names) if ref else (None, "")
+            links[fld][c] = p
+            if c in bad:
+                continue
+            if why == "unknown" and ref in failed:
+                bad[c] = (fld, f"所引用的{zh}“{ref}”本身有误，本行随之无效", f"{en} {ref} is invalid")
+            elif why:
+                bad[c] = (fld, f"{zh}“{ref}”" + (f"对应多个{noun}，请填写代码" if why == "ambiguous" else "不存在"),
+                          f"{en} {ref} {'is ambiguous' if why == 'ambiguous' else 'not found'}")
+            elif p == c:
+                bad[c] = (fld, f"{zh}不能是本{noun}", f"cannot be its own {en}")
+    for fld in fields:
+        zh, en = labels[fld]
+        for c in _cycles({c: p for c, p in links[fld].items() if c not in bad}):
+            bad[c] = (fld, f"{zh}关系成环", f"the {en} links form a cycle")
     changed = True
     while changed:
         changed = False
-        for code, refs in parents.items():
-            if code in bad:
-                continue
-            for fld, ref in refs:
-                if ref in bad and ref in rows:
-                    bad[code] = (fld, f"所引用的{what}“{ref}”（第{rows[ref].row}行）有误，本行随之无效",
-                                 f"refers to {ref} (row {rows[ref].row}), which is invalid")
+        for c in rows:
+            for fld in fields:
+                ref = links[fld][c]
+                if c not in bad and ref in bad:
+                    bad[c] = (fld, f"所引用的{labels[fld][0]}“{ref}”（第{rows[ref].row}行）有误，本行随之无效",
+                              f"refers to {ref} (row {rows[ref].row}), which is invalid")
                     changed = True
-                    break
+    return links
 
 
-def _dedupe(raws: list[_Raw], key: str, what: str, errors: _Errors) -> dict[str, _Raw]:
+def _basic(r: _Raw, noun: str, errors: _Errors) -> bool:
+    """The code and the name every row needs."""
+    code, good = r.vals.get("code", ""), True
+    if not code or not _CODE.match(code):
+        errors.add(r, "code", f"{noun}代码“{code}”含非法字符（只可用字母、数字和 _ . -）" if code else f"缺少{noun}代码",
+                   f"bad code {code!r}" if code else "code missing")
+        good = False
+    if not r.vals.get("name"):
+        errors.add(r, "name", f"缺少{noun}名称", "name missing")
+        good = False
+    return good
+
+
+def _dedupe(ok: list[_Raw], raws: list[_Raw], noun: str, errors: _Errors) -> tuple[dict[str, _Raw], set[str]]:
+    """The first row of each code (a later identical row is dropped, a different one listed), and the
+    codes of the rows already found bad."""
     out: dict[str, _Raw] = {}
-    for r in raws:
+    for r in ok:
         code = r.parsed["code"]
         if code not in out:
             out[code] = r
         elif out[code].parsed != r.parsed:
             first = out[code]
-            errors.add(r, "code", f"{what}代码“{code}”重复（{first.file} 第{first.row}行已有，内容不同）",
-                       f"duplicate {key} code {code} (first at {first.file} row {first.row})")
-    return out
+            errors.add(r, "code", f"{noun}代码“{code}”重复（{first.file} 第{first.row}行已有，内容不同）",
+                       f"duplicate code {code} (first at {first.file} row {first.row})")
+    return out, {r.vals.get("code", "") for r in raws} - set(out)
 
 
 def _check_regions(rraw: list[_Raw], errors: _Errors) -> tuple[list[Region], set[str]]:
     """The good regions, and the codes of the bad ones (an agency in one is bad too)."""
     ok: list[_Raw] = []
     for r in rraw:
-        v, good = r.vals, True
-        code, name, level = v.get("code", ""), v.get("name", ""), _LEVEL.get(norm(v.get("level", "")))
-        if not code:
-            errors.add(r, "code", "缺少地区代码", "region code missing")
-            good = False
-        elif not _CODE.match(code):
-            errors.add(r, "code", f"地区代码“{code}”含非法字符（只可用字母、数字和 _ . -）", f"bad region code {code!r}")
-            good = False
-        if not name:
-            errors.add(r, "name", "缺少地区名称", "region name missing")
-            good = False
+        good = _basic(r, "地区", errors)
+        level = _LEVEL.get(norm(r.vals.get("level", "")))
         if level is None:
-            errors.add(r, "level", f"层级“{v.get('level', '')}”无法识别（应为 省级、市级、县级 或 乡镇（街道））",
-                       f"level {v.get('level', '')!r} not one of province, city, county, township")
-            good = False
-        if good:
-            r.parsed = {"code": code, "name": name, "level": level, "parent": v.get("parent") or None}
+            errors.add(r, "level", f"层级“{r.vals.get('level', '')}”无法识别（应为 省级、市级、县级 或 乡镇（街道））",
+                       f"level {r.vals.get('level', '')!r} not one of province, city, county, township")
+        elif good:
+            r.parsed = {"code": r.vals["code"], "name": r.vals["name"], "level": level,
+                        "parent": r.vals.get("parent") or None}
             ok.append(r)
-    rows = _dedupe(ok, "region", "地区", errors)
-    failed = {r.vals.get("code", "") for r in rraw} - set(rows)
-    names: dict[str, list[str]] = {}
-    for c, r in rows.items():
-        names.setdefault(norm(r.parsed["name"]), []).append(c)
-    parent: dict[str, str | None] = {}
+    rows, failed = _dedupe(ok, rraw, "地区", errors)
     bad: dict[str, tuple[str, str, str]] = {}
-    for c, r in rows.items():
-        ref = r.parsed["parent"]
-        p, why = _ref(ref, rows, names) if ref else (None, "")
-        parent[c] = p
-        if why == "unknown" and ref in failed:
-            bad[c] = ("parent", f"所引用的上级地区“{ref}”本身有误，本行随之无效", f"parent region {ref} is invalid")
-        elif why == "unknown":
-            bad[c] = ("parent", f"上级地区“{ref}”不存在", f"parent region {ref} not found")
-        elif why == "ambiguous":
-            bad[c] = ("parent", f"上级地区“{ref}”对应多个地区，请填写代码", f"parent region {ref} is ambiguous")
-        elif p == c:
-            bad[c] = ("parent", "上级地区不能是本地区", "a region cannot be its own parent")
-    for c in _cycles({c: p for c, p in parent.items() if c not in bad}):
-        bad[c] = ("parent", "上级地区关系成环", "the parent regions form a cycle")
+    parent = _links(rows, ("parent",), "地区", "region", failed, bad)["parent"]
     for c, p in parent.items():
-        if c in bad or p is None:
-            continue
-        lc, lp = rows[c].parsed["level"], rows[p].parsed["level"]
-        if LEVELS.index(lp) >= LEVELS.index(lc):
+        lc, lp = rows[c].parsed["level"], rows[p].parsed["level"] if p in rows else ""
+        if c not in bad and p and LEVELS.index(lp) >= LEVELS.index(lc):
             bad[c] = ("parent", f"上级地区“{p}”的层级（{LEVEL_ZH[lp]}）须高于本地区（{LEVEL_ZH[lc]}）",
                       f"parent region {p} ({lp}) must be above this region ({lc})")
-    _cascade({c: [("parent", p)] for c, p in parent.items() if p}, bad, rows, "上级地区")
+    _links(rows, ("parent",), "地区", "region", failed, bad)  # again: under a region found bad just now
     for c, (fld, zh, en) in bad.items():
         errors.add(rows[c], fld, zh, en)
     good = [Region(c, r.parsed["name"], r.parsed["level"], parent[c]) for c, r in rows.items() if c not in bad]
@@ -384,69 +391,29 @@ def _check_agencies(araw: list[_Raw], regions: Mapping[str, Region], bad_regions
         rnames.setdefault(norm(reg.name), []).append(reg.code)
     ok: list[_Raw] = []
     for r in araw:
-        v, good = r.vals, True
-        code, name, kind = v.get("code", ""), v.get("name", ""), _KIND.get(norm(v.get("kind", "")))
-        if not code:
-            errors.add(r, "code", "缺少机关代码", "agency code missing")
-            good = False
-        elif not _CODE.match(code):
-            errors.add(r, "code", f"机关代码“{code}”含非法字符（只可用字母、数字和 _ . -）", f"bad agency code {code!r}")
-            good = False
-        if not name:
-            errors.add(r, "name", "缺少机关名称", "agency name missing")
-            good = False
+        good = _basic(r, "机关", errors)
+        v = r.vals
+        kind = _KIND.get(norm(v.get("kind", "")))
         if kind is None:
             errors.add(r, "kind", f"类别“{v.get('kind', '')}”无法识别（应为 人民政府、政府办公室、政府部门、乡镇/街道 或 其他）",
                        f"kind {v.get('kind', '')!r} not one of {', '.join(KINDS)}")
             good = False
-        region, why = _ref(v.get("region", ""), regions, rnames)
         ref = v.get("region", "")
+        region, why = _ref(ref, regions, rnames)
         if why:
-            if not ref:
-                zh, en = "缺少所在地区", "region missing"
-            elif ref in bad_regions:
-                zh, en = f"所在地区“{ref}”本身有误（见地区表），本行随之无效", f"region {ref} is invalid"
-            elif why == "ambiguous":
-                zh, en = f"所在地区“{ref}”对应多个地区，请填写代码", f"region {ref} is ambiguous"
-            else:
-                zh, en = f"所在地区“{ref}”不存在", f"region {ref} not found"
-            errors.add(r, "region", zh, en)
-            good = False
-        if good:
+            zh, en = ((f"所在地区“{ref}”本身有误（见地区表），本行随之无效", "is invalid") if ref in bad_regions else
+                      (f"所在地区“{ref}”对应多个地区，请填写代码", "is ambiguous") if why == "ambiguous" else
+                      (f"所在地区“{ref}”不存在", "not found") if ref else ("缺少所在地区", "missing"))
+            errors.add(r, "region", zh, f"region {ref} {en}")
+        elif good:
             aliases = r.aliases if r.aliases is not None else split_aliases(v.get("aliases", ""))
-            r.parsed = {"code": code, "name": name, "kind": kind, "region": region,
+            r.parsed = {"code": v["code"], "name": v["name"], "kind": kind, "region": region,
                         "parent": v.get("parent") or None, "supervisor": v.get("supervisor") or None,
-                        "aliases": tuple(a for a in aliases if a != name)}
+                        "aliases": tuple(a for a in aliases if a != v["name"])}
             ok.append(r)
-    rows = _dedupe(ok, "agency", "机关", errors)
-    failed = {r.vals.get("code", "") for r in araw} - set(rows)
-    names: dict[str, list[str]] = {}
-    for c, r in rows.items():
-        names.setdefault(norm(r.parsed["name"]), []).append(c)
-    links: dict[str, dict[str, str | None]] = {"parent": {}, "supervisor": {}}
+    rows, failed = _dedupe(ok, araw, "机关", errors)
     bad: dict[str, tuple[str, str, str]] = {}
-    label = {"parent": ("上级机关", "parent agency"), "supervisor": ("监督机关", "supervisor")}
-    for c, r in rows.items():
-        for fld in ("parent", "supervisor"):
-            ref = r.parsed[fld]
-            p, why = _ref(ref, rows, names) if ref else (None, "")
-            links[fld][c] = p
-            zh, en = label[fld]
-            if c in bad:
-                continue
-            if why == "unknown" and ref in failed:
-                bad[c] = (fld, f"所引用的{zh}“{ref}”本身有误，本行随之无效", f"{en} {ref} is invalid")
-            elif why:
-                bad[c] = (fld, f"{zh}“{ref}”" + ("对应多个机关，请填写代码" if why == "ambiguous" else "不存在"),
-                          f"{en} {ref} {'is ambiguous' if why == 'ambiguous' else 'not found'}")
-            elif p == c:
-                bad[c] = (fld, f"{zh}不能是本机关", f"an agency cannot be its own {en}")
-    for fld in ("parent", "supervisor"):
-        zh, en = label[fld]
-        for c in _cycles({c: p for c, p in links[fld].items() if c not in bad}):
-            bad[c] = (fld, f"{zh}关系成环", f"the {en} links form a cycle")
-    _cascade({c: [(f, links[f][c]) for f in ("parent", "supervisor") if links[f][c]] for c in rows},  # type: ignore[misc]
-             bad, rows, "机关")
+    links = _links(rows, ("parent", "supervisor"), "机关", "agency", failed, bad)
     for c, (fld, zh, en) in bad.items():
         errors.add(rows[c], fld, zh, en)
     return [AgencyRecord(c, r.parsed["name"], r.parsed["kind"], r.parsed["region"], links["parent"][c],

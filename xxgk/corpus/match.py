@@ -25,6 +25,7 @@ import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from xxgk.corpus.registry import Registry, norm, region_variants
 from xxgk.corpus.types import AgencyRecord, Match
@@ -91,8 +92,9 @@ class _Cand:
         if note not in self.notes:
             self.notes.append(note)
 
-    @property
+    @cached_property
     def score(self) -> float:
+        """The confidence, 1 − Π(1 − s) times the factor: read once all the evidence is in."""
         miss = 1.0
         for s, _ in self.support.values():
             miss *= 1.0 - s

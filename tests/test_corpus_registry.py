@@ -203,6 +203,20 @@ def test_header_problems() -> None:
     assert any(e.column == "code" and "含义不明" in e.reason_zh for e in errors)
 
 
+def test_a_title_above_the_header_is_skipped(tmp_path: Path) -> None:
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.append(["三门峡市政务公开机关名录"])
+    ws.append([])
+    ws.append(["（2024年12月更新）"])
+    ws.append(list(REGION_HEADERS))
+    for r in REGIONS[:3]:
+        ws.append(r)
+    wb.save(tmp_path / "t.xlsx")
+    reg, errors = Registry.load(tmp_path / "t.xlsx")
+    assert errors == [] and set(reg.regions) == {"410000", "411200", "411203"}
+
+
 def test_a_row_cannot_be_both() -> None:
     rows = combined_rows()
     rows.append(["411209", "某区", "县级", "411200", "Z1", "某局", "部门", "411203", "", "", "", ""])

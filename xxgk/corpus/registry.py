@@ -147,14 +147,17 @@ class _Errors(list[RowError]):
 
 # ----------------------------------------------------------------------------- reading tables
 
+def _hkey(cell: str) -> tuple[str | None, str | None] | None:
+    hit = _HEADER.get(norm(cell).strip("*"))
+    if hit is None and cell.split():  # "地区代码 code": the Chinese word before the English
+        hit = _HEADER.get(norm(cell.split()[0]).strip("*"))
+    return hit
+
+
 def _header(file: str, row: int, cells: list[str], errors: _Errors) -> tuple[dict[str, int], dict[str, int]]:
     """Which column holds which region field and which agency field."""
-    keys: list[tuple[str | None, str | None] | None] = []
-    for c in cells:
-        hit = _HEADER.get(norm(c).strip("*"))
-        if hit is None and c.split():  # "地区代码 code": the Chinese word before the English
-            hit = _HEADER.get(norm(c.split()[0]).strip("*"))
-        keys.append(hit)
+    keys = [_hkey(c) for c in cells]
+    for c, hit in zip(cells, keys, strict=True):
         if hit is None and c.strip() and norm(c) not in _IGNORED:
             errors.append(RowError(file, row, c, "未识别的列，已忽略", "unknown column, ignored"))
     only_r = any(k and k[1] is None for k in keys)
@@ -193,15 +196,21 @@ def _header(file: str, row: int, cells: list[str], errors: _Errors) -> tuple[dic
 
 def _read_table(file: str, rows: Iterable[Sequence[object]], rraw: list[_Raw], araw: list[_Raw],
                 errors: _Errors) -> None:
-    """Rows of one table (the first non-empty row is the header) into raw region and agency rows."""
+    """Rows of one table into raw region and agency rows. The header is the first row naming a known
+    column; a few rows above it (a sheet's title: 三门峡市政务公开名录) are skipped."""
     rcols: dict[str, int] | None = None
     acols: dict[str, int] = {}
     heads: list[str] = []
+    above: list[tuple[int, list[str]]] = []
     for n, row in enumerate(rows, start=1):
         cells = [_cell(v) for v in row]
         if not any(cells):
             continue
         if rcols is None:
+            if not any(map(_hkey, cells)) and len(above) < 5:
+                above.append((n, cells))
+                continue
+            n, cells = (n, cells) if any(map(_hkey, cells)) else above[0]
             heads = cells
             rcols, acols = _header(file, n, cells, errors)
             continue
@@ -218,6 +227,8 @@ def _read_table(file: str, rows: Iterable[Sequence[object]], rraw: list[_Raw], a
             rraw.append(_Raw(file, n, rv, hr))
         elif any(av.values()):
             araw.append(_Raw(file, n, av, ha))
+    if rcols is None and above:  # no header anywhere: say so on the first row
+        _header(file, above[0][0], above[0][1], errors)
 
 
 def _tables(path: Path) -> list[tuple[str, list[Sequence[object]]]]:

@@ -198,7 +198,7 @@ def similar_parts(shingle_sets: list[np.ndarray], s: CopySettings, threshold: fl
             union = len(a) + len(b) - inter
             sim = inter / union if union else 0.0
             if sim >= threshold:
-                out.append(Match(i, int(j), sim, inter / min(len(a), len(b))))
+                out.append(Match(i, int(j), sim, inter / min(len(a), len(b)) if min(len(a), len(b)) else 0.0))
     return out
 
 

@@ -116,8 +116,6 @@ def history_outliers(entries: Iterable[ReportEntry], *, year: int | None = None,
                 ratio = v / med
             else:
                 continue
-            if ratio is None and v == 0:
-                continue
             yrs = "、".join(str(x) for x in known)
             if ratio is None:
                 how, how_en = f"而本机关{yrs}年的中位数为0", f"against a median of 0 in {yrs}"

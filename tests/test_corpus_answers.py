@@ -28,6 +28,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
 from bench_copies import copy_of, independent_text  # noqa: E402
 
 YEAR = 2024
+
+
+def rep(id: str, agency: str | None, year: int | None, **kw: object) -> ReportEntry:
+    """A report on the 2021 template unless ``template`` says otherwise."""
+    kw.setdefault("template", "2021")
+    return ReportEntry(id=id, agency=agency, year=year, **kw)  # type: ignore[arg-type]
 AS_OF = dt.date(2025, 2, 20)  # after the departments' deadline, before the governments'
 
 
@@ -45,7 +51,7 @@ def spring() -> tuple[list[AgencyRecord], list[ReportEntry]]:
     text = independent_text(rng)
 
     def e(id: str, agency: str, published: dt.date | None, **kw: object) -> ReportEntry:
-        return ReportEntry(id=id, agency=agency, year=YEAR, template="2021", published=published, **kw)  # type: ignore[arg-type]
+        return rep(id, agency, YEAR, published=published, **kw)  # type: ignore[arg-type]
 
     entries = [
         e("ra", "A", dt.date(2025, 1, 20), errors=2, warnings=1, parts={"overview": text}),
@@ -129,8 +135,8 @@ def test_compare_cells_known_answer() -> None:
     cells_b["proactive.fees.amount"] = None
     cells_a["appeals.reconsideration.upheld"] = None
     cells_b["appeals.reconsideration.upheld"] = 3
-    a = ReportEntry(id="a", agency="x", year=2023, template="2021", cells=cells_a)
-    b = ReportEntry(id="b", agency="x", year=2024, template="2021", cells=cells_b, statuses={"proactive.fees.amount": "blank"})
+    a = rep("a", "x", 2023, cells=cells_a)
+    b = rep("b", "x", 2024, cells=cells_b, statuses={"proactive.fees.amount": "blank"})
     c = compare(a, b)
     got = {ch.cell: (ch.state, ch.change) for ch in c.cells}
     assert got == {"requests.new.natural": ("changed", 7), "proactive.fees.amount": ("b-empty", None),
@@ -149,7 +155,7 @@ def test_compare_cells_known_answer() -> None:
 def test_compare_across_templates() -> None:
     rng = random.Random(3)
     a = ReportEntry(id="a", agency="x", year=2020, template="2019", cells=random_cells("2019", rng))
-    b = ReportEntry(id="b", agency="x", year=2021, template="2021", cells=random_cells("2021", rng))
+    b = rep("b", "x", 2021, cells=random_cells("2021", rng))
     c = compare(a, b)
     states = {ch.cell: ch.state for ch in c.cells}
     assert states["proactive.normative.in_force"] == "absent-a"
@@ -165,7 +171,7 @@ def test_part_diffs() -> None:
     rng = random.Random(4)
     old = independent_text(rng)
     new = old.replace("。", "。另外，我们还开展了<培训>。", 1).replace(old[5:12], "")
-    a = ReportEntry(id="a", agency="x", year=2023, template="2021", parts={"overview": old, "problems": "无。"})
+    a = rep("a", "x", 2023, parts={"overview": old, "problems": "无。"})
     b = ReportEntry(id="b", agency="x", year=2024, template="2021",
                     parts={"overview": new, "problems": "无。", "other": "本年度未收取信息处理费。"})
     c = compare(a, b)

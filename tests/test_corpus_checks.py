@@ -30,6 +30,12 @@ APPLICANTS = ("natural", "commercial", "research", "social", "legal", "other_org
 Cells = dict[str, float | int | None]
 
 
+def rep(id: str, agency: str | None, year: int | None, **kw: object) -> ReportEntry:
+    """A report on the 2021 template unless ``template`` says otherwise."""
+    kw.setdefault("template", "2021")
+    return ReportEntry(id=id, agency=agency, year=year, **kw)  # type: ignore[arg-type]
+
+
 def template_of(year: int) -> str:
     return "2019" if year < 2021 else "2021"
 
@@ -154,15 +160,15 @@ def _pair(prev_cells: Cells, cells: Cells, statuses: dict[str, str] | None = Non
 
 
 def test_carryover_message_names_both_numbers() -> None:
-    prev = {"requests.carried_out.natural": 3, "requests.carried_out.total": 3}
-    cur = {"requests.carried_in.natural": 5, "requests.carried_in.total": 5}
+    prev = {"requests.carried_out.natural": 3, "requests.carried_out.commercial": 0, "requests.carried_out.total": 3}
+    cur = {"requests.carried_in.natural": 5, "requests.carried_in.commercial": 1, "requests.carried_in.total": 6}
     (f,) = [x for x in continuity(_pair(prev, cur)) if x.rule != "corpus-continuity-unchecked"]
     assert f.rule == "corpus-carryover-mismatch" and f.report == "c" and f.others == ["p"]
-    assert f.cells == ["requests.carried_in.natural", "requests.carried_in.total"]
-    assert "自然人：本年5，上年3" in f.message and "总计：本年5，上年3" in f.message
+    assert f.cells == ["requests.carried_in.natural", "requests.carried_in.commercial", "requests.carried_in.total"]
+    assert "自然人：本年5，上年3；商业企业：本年1，上年0；总计：本年6，上年3" in f.message
     assert "natural: 5 vs 3" in f.message_en
     # the other columns were unknown in both reports: said in the detail
-    assert {s["cell"] for s in f.detail["skipped"]} == {f"requests.carried_in.{c}" for c in APPLICANTS[1:]}  # type: ignore[union-attr]
+    assert {s["cell"] for s in f.detail["skipped"]} == {f"requests.carried_in.{c}" for c in APPLICANTS[2:]}  # type: ignore[union-attr]
 
 
 def test_in_force_message_shows_the_arithmetic() -> None:
@@ -196,20 +202,20 @@ def test_2019_to_2021_checks_carryover_only() -> None:
 
 
 def test_latest_version_of_a_report_stands_and_gaps_are_not_compared() -> None:
-    a = ReportEntry(id="v1", agency="x", year=2024, template="2021", published=dt.date(2025, 1, 10),
+    a = rep("v1", "x", 2024, published=dt.date(2025, 1, 10),
                     cells={"requests.carried_in.total": 1})
-    b = ReportEntry(id="v2", agency="x", year=2024, template="2021", published=dt.date(2025, 2, 1),
+    b = rep("v2", "x", 2024, published=dt.date(2025, 2, 1),
                     cells={"requests.carried_in.total": 4})
-    prev = ReportEntry(id="p", agency="x", year=2023, template="2021", cells={"requests.carried_out.total": 4})
-    old = ReportEntry(id="o", agency="x", year=2021, template="2021", cells={"requests.carried_out.total": 50})
+    prev = rep("p", "x", 2023, cells={"requests.carried_out.total": 4})
+    old = rep("o", "x", 2021, cells={"requests.carried_out.total": 50})
     assert current([a, b, prev])[("x", 2024)].id == "v2"
     carry = {"corpus-carryover-mismatch"}
     assert keys(continuity([a, b, prev, old]), carry) == set()  # v2 follows on from 2023; 2021 is no neighbour
     assert keys(continuity([a, prev]), carry) == {("v1", "corpus-carryover-mismatch")}
     # printed empty in both reports: agrees; empty in one only: unknown
-    blank_p = ReportEntry(id="bp", agency="y", year=2023, template="2021", cells={"requests.carried_out.total": None},
+    blank_p = rep("bp", "y", 2023, cells={"requests.carried_out.total": None},
                           statuses={"requests.carried_out.total": "blank"})
-    blank_c = ReportEntry(id="bc", agency="y", year=2024, template="2021", cells={"requests.carried_in.total": None},
+    blank_c = rep("bc", "y", 2024, cells={"requests.carried_in.total": None},
                           statuses={"requests.carried_in.total": "blank"})
     assert keys(continuity([blank_p, blank_c]), carry | {"corpus-continuity-unchecked"}) == {
         ("bc", "corpus-continuity-unchecked")}  # the in-force cells are not there at all
@@ -252,10 +258,10 @@ def test_every_missing_and_late_report_is_found_with_its_days() -> None:
             want[(a.code, "corpus-published-unknown")] = None
         else:
             published = due - dt.timedelta(days=rng.randint(0, 60))  # on time, the deadline day included
-        entries.append(ReportEntry(id=f"r-{a.code}", agency=a.code, year=2024, template="2021", published=published))
+        entries.append(rep(f"r-{a.code}", a.code, 2024, published=published))
     # noise that must not count: other years, agencies nobody expects
-    entries.append(ReportEntry(id="stranger", agency="zzz", year=2024, template="2021", published=dt.date(2026, 1, 1)))
-    entries.append(ReportEntry(id="old", agency=agencies[0].code, year=2023, template="2021", published=dt.date(2025, 1, 1)))
+    entries.append(rep("stranger", "zzz", 2024, published=dt.date(2026, 1, 1)))
+    entries.append(rep("old", agencies[0].code, 2023, published=dt.date(2025, 1, 1)))
     found = missing_and_late(agencies, entries, 2024, dt.date(2025, 6, 30))
     got = {(f.agency, f.rule): f.detail.get("days_late", f.detail.get("days_overdue")) for f in found}
     assert got == want
@@ -274,8 +280,8 @@ def test_not_yet_due_is_not_missing() -> None:
 
 def test_a_republished_report_counts_from_its_first_publication() -> None:
     a = AgencyRecord("d", "某局", "department", "411221")
-    e1 = ReportEntry(id="first", agency="d", year=2024, template="2021", published=dt.date(2025, 1, 30))
-    e2 = ReportEntry(id="fix", agency="d", year=2024, template="2021", published=dt.date(2025, 3, 2))
+    e1 = rep("first", "d", 2024, published=dt.date(2025, 1, 30))
+    e2 = rep("fix", "d", 2024, published=dt.date(2025, 3, 2))
     assert missing_and_late([a], [e1, e2], 2024, dt.date(2025, 6, 1)) == []
     (late,) = missing_and_late([a], [e2], 2024, dt.date(2025, 6, 1))
     assert late.rule == "corpus-report-late" and late.detail["days_late"] == 30 and "逾期30天" in late.message
@@ -293,7 +299,7 @@ def prose_corpus(n_reports: int, seed: int) -> list[ReportEntry]:
 
 def test_independent_texts_are_not_flagged() -> None:
     entries = prose_corpus(1000, seed=4)  # 2,000 parts
-    entries += [ReportEntry(id=f"s{i}", agency=f"s{i}", year=2021, template="2021", parts=p)
+    entries += [rep(f"s{i}", f"s{i}", 2021, parts=p)
                 for i, p in enumerate(seed_parts())]
     assert copies(entries) == []
 
@@ -302,7 +308,7 @@ def test_every_injected_copy_is_found_and_nothing_else() -> None:
     rng = random.Random(5)
     entries = prose_corpus(1000, seed=6)
     seeds = seed_parts()
-    entries += [ReportEntry(id=f"s{i}", agency=f"s{i}", year=2021, template="2021", parts=p) for i, p in enumerate(seeds)]
+    entries += [rep(f"s{i}", f"s{i}", 2021, parts=p) for i, p in enumerate(seeds)]
     want: set[tuple[str, str, str]] = set()  # (flagged report, rule, the other)
     for i in range(30):
         src = entries[rng.randrange(1000)] if i < 25 else entries[1000 + (i - 25)]  # five from the real seeds
@@ -310,13 +316,13 @@ def test_every_injected_copy_is_found_and_nothing_else() -> None:
         case = i % 3
         text = copy_of(src.parts[part], rng)
         if case == 0:  # another agency, same year: both are flagged
-            dst = ReportEntry(id=f"c{i}", agency=f"c{i}", year=src.year, template="2021", parts={part: text})
+            dst = rep(f"c{i}", f"c{i}", src.year, parts={part: text})
             want |= {(dst.id, "corpus-text-copied", src.id), (src.id, "corpus-text-copied", dst.id)}
         elif case == 1:  # another agency, next year: only the copy
-            dst = ReportEntry(id=f"c{i}", agency=f"c{i}", year=(src.year or 0) + 1, template="2021", parts={part: text})
+            dst = rep(f"c{i}", f"c{i}", (src.year or 0) + 1, parts={part: text})
             want.add((dst.id, "corpus-text-copied", src.id))
         else:  # the same agency, next year
-            dst = ReportEntry(id=f"c{i}", agency=src.agency, year=(src.year or 0) + 1, template="2021", parts={part: text})
+            dst = rep(f"c{i}", src.agency, (src.year or 0) + 1, parts={part: text})
             want.add((dst.id, "corpus-problems-reused" if part == "problems" else "corpus-text-reused", src.id))
         entries.append(dst)
     found = copies(entries)
@@ -333,7 +339,7 @@ def test_every_injected_copy_is_found_and_nothing_else() -> None:
 def test_shared_passages_are_shown_as_printed() -> None:
     seed = seed_parts()[0]["overview"]
     rng = random.Random(8)
-    a = ReportEntry(id="orig", agency="a", year=2021, template="2021", parts={"overview": seed})
+    a = rep("orig", "a", 2021, parts={"overview": seed})
     b = ReportEntry(id="copy", agency="b", year=2022, template="2021",
                     parts={"overview": copy_of(seed, rng, rename=("陕州区", "渑池县"))})
     (f,) = copies([a, b])
@@ -345,11 +351,11 @@ def test_shared_passages_are_shown_as_printed() -> None:
 
 def test_template_prose_everyone_shares_is_boilerplate_but_a_few_sharing_it_copied() -> None:
     rng = random.Random(9)
-    few = [ReportEntry(id=f"g{i}", agency=f"g{i}", year=2024, template="2021", parts=gen_parts(rng)) for i in range(3)]
+    few = [rep(f"g{i}", f"g{i}", 2024, parts=gen_parts(rng)) for i in range(3)]
     base = prose_corpus(600, seed=10)
     found = copies(base + few)
     assert {f.report for f in found} == {"g0", "g1", "g2"}  # xxgk.gen's prose is one template text
-    many = [ReportEntry(id=f"g{i}", agency=f"g{i}", year=2024, template="2021", parts=gen_parts(rng)) for i in range(250)]
+    many = [rep(f"g{i}", f"g{i}", 2024, parts=gen_parts(rng)) for i in range(250)]
     assert copies(base + many) == []  # 250 of 850 share it (its optional paragraphs too): boilerplate
 
 
@@ -366,9 +372,9 @@ def test_tables_and_short_parts_are_not_copies() -> None:
 def test_copies_year_filter_and_versions() -> None:
     rng = random.Random(11)
     t = independent_text(rng)
-    e = [ReportEntry(id="a23", agency="a", year=2023, template="2021", parts={"overview": t}),
-         ReportEntry(id="b23", agency="b", year=2023, template="2021", parts={"overview": copy_of(t, rng)}),
-         ReportEntry(id="a23v2", agency="a", year=2023, template="2021", parts={"overview": t})]
+    e = [rep("a23", "a", 2023, parts={"overview": t}),
+         rep("b23", "b", 2023, parts={"overview": copy_of(t, rng)}),
+         rep("a23v2", "a", 2023, parts={"overview": t})]
     assert {f.report for f in copies(e, year=2024)} == set()
     assert {f.report for f in copies(e, year=2023)} == {"a23", "b23", "a23v2"}
     # the two versions of a's report are not compared with each other (b's copy matches both)
@@ -380,7 +386,7 @@ def test_copies_year_filter_and_versions() -> None:
 
 
 def _req(id: str, agency: str, year: int, new: int | None, **kw: object) -> ReportEntry:
-    return ReportEntry(id=id, agency=agency, year=year, template="2021", cells={"requests.new.total": new}, **kw)  # type: ignore[arg-type]
+    return rep(id, agency, year, cells={"requests.new.total": new}, **kw)  # type: ignore[arg-type]
 
 
 def test_history_outliers_known_answer() -> None:
@@ -416,7 +422,7 @@ def _peer(i: int, closed: int, denied: int, kind: str = "department", level: str
     cells |= {f"requests.denied.{k}.total": None for k in (
         "state_secret", "law_prohibited", "security_stability", "internal_affairs", "process_info",
         "enforcement_file", "admin_query")}
-    return ReportEntry(id=f"p{i}", agency=f"p{i}", year=2024, template="2021", cells=cells,
+    return rep(f"p{i}", f"p{i}", 2024, cells=cells,
                        statuses={k: "blank" for k, v in cells.items() if v is None}, kind=kind, level=level)  # type: ignore[arg-type]
 
 

@@ -194,7 +194,8 @@ def status_xlsx(rows: Sequence[StatusRow], summary: StatusSummary | None = None)
     buf = io.BytesIO()
     wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
     ws = wb.add_worksheet("报送情况")
-    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True, "valign": "top"})
+    head = wb.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "text_wrap": True,
+                          "valign": "top"})
     wrap = wb.add_format({"text_wrap": True, "valign": "top"})
     bad = wb.add_format({"font_color": "#C00000", "valign": "top"})
     for c, (h, width) in enumerate(STATUS_HEADER):
@@ -384,15 +385,18 @@ def compare(a: ReportEntry, b: ReportEntry, template: Template | str | None = No
         changes.append(CellChange(cid, table, row, col, va, vb, change, state,
                                   a.statuses.get(cid), b.statuses.get(cid)))
     parts: list[PartDiff] = []
-    keys = [p.key for p in main.parts] + sorted(k for k in {*a.parts, *b.parts} if k not in {p.key for p in main.parts})
+    known = [p.key for p in main.parts]
+    keys = known + sorted(k for k in {*a.parts, *b.parts} if k not in known)
     for key in keys:
         ta, tb = a.parts.get(key), b.parts.get(key)
         if ta is None and tb is None:
             continue
         x, y = ta or "", tb or ""
-        title = main.part(key).title if key in {p.key for p in main.parts} else key
-        ratio = SequenceMatcher(None, x, y, autojunk=False).ratio() if len(x) + len(y) <= 2 * _MAX_CHAR_DIFF else \
-            SequenceMatcher(None, x, y).quick_ratio()
+        title = main.part(key).title if key in known else key
+        if len(x) + len(y) <= 2 * _MAX_CHAR_DIFF:
+            ratio = SequenceMatcher(None, x, y, autojunk=False).ratio()
+        else:
+            ratio = SequenceMatcher(None, x, y).quick_ratio()
         parts.append(PartDiff(key, title, ratio, tuple(diff_runs(x, y))))
     return Comparison(a.id, b.id, b.agency or a.agency, a.year, b.year, changes, unchanged, parts)
 

@@ -12,8 +12,8 @@ records, Chinese message first.
   runs out leaves force without being repealed, so a gap is a question, not proof). Only where
   both years' reports exist and both cells exist in their templates and are known (a null,
   ambiguous or missing cell is skipped, and the findings' ``detail["skipped"]`` says which and
-  why; a carry-over cell printed empty in both reports agrees). The 2019 template has no 现行有效件数 (its 对外公开总数量 is not the same measure) and no
-  本年废止件数, so the in-force check runs only between two 2021-template reports. When no cell
+  why; a carry-over cell printed empty in both reports agrees). The 2019 template has no
+  现行有效件数 (its 对外公开总数量 is not the same measure) and no 本年废止件数, so the in-force check runs only between two 2021-template reports. When no cell
   of a check can be compared at all, ``corpus-continuity-unchecked`` (info) says so.
 - missing and late (:func:`missing_and_late`): the deadline of each expected agency comes from its
   kind in the registry through :mod:`xxgk.agency` (31 March for a government's own report, 31
@@ -156,9 +156,10 @@ def _carryover(prev: ReportEntry, cur: ReportEntry, tp: Template, tc: Template) 
             "in both reports", cur, others=[prev.id], detail={"check": "carryover", "skipped": skipped})]
     if not diffs:
         return []
-    zh = "；".join(f"{d['column_zh']}：本年{_fmt(d['value'])}，上年{_fmt(d['previous_value'])}"  # type: ignore[arg-type]
-                  for d in diffs)
-    en = "; ".join(f"{d['column']}: {_fmt(d['value'])} vs {_fmt(d['previous_value'])}" for d in diffs)  # type: ignore[arg-type]
+    pairs = [(str(d["column_zh"]), str(d["column"]), _fmt(d["value"]), _fmt(d["previous_value"]))  # type: ignore[arg-type]
+             for d in diffs]
+    zh = "；".join(f"{c_zh}：本年{v}，上年{p}" for c_zh, _, v, p in pairs)
+    en = "; ".join(f"{c}: {v} vs {p}" for _, c, v, p in pairs)
     return [finding(
         "corpus-carryover-mismatch",
         f"“上年结转政府信息公开申请数量”与{prev.year}年报告（{prev.id}）“结转下年度继续办理”不一致：{zh}",
@@ -313,7 +314,8 @@ def missing_and_late(agencies: Sequence[AgencyRecord], entries: Iterable[ReportE
                 f"{a.name}未发布{year}年度报告：法定期限{due.isoformat()}已过{t.days}天（截至{as_of.isoformat()}；{k.basis}）",
                 f"{a.name} has no report on {year}: the deadline {due.isoformat()} passed {t.days} days "
                 f"ago (as of {as_of.isoformat()}; {k.basis_en})",
-                agency=a.code, year=year, detail={**base, "as_of": as_of.isoformat(), "days_overdue": t.days}))
+                agency=a.code, year=year,
+                detail={**base, "as_of": as_of.isoformat(), "days_overdue": t.days}))
         elif t.state == "date-unknown":
             assert t.first is not None
             out.append(finding(

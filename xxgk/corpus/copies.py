@@ -184,7 +184,8 @@ def similar_parts(shingle_sets: list[np.ndarray], s: CopySettings, threshold: fl
     """Pairs of sets (sorted unique uint32 arrays) whose exact Jaccard similarity is ≥ ``threshold``,
     found through MinHash LSH. Near-linear in the number of sets when few of them are alike."""
     lsh = MinHashLSH(threshold=s.lsh_threshold, num_perm=s.num_perm)
-    sketches = list(MinHash.generator((x.tolist() for x in shingle_sets), num_perm=s.num_perm, hashfunc=_identity))
+    sketches = list(MinHash.generator((x.tolist() for x in shingle_sets), num_perm=s.num_perm,
+                                      hashfunc=_identity))
     with lsh.insertion_session() as session:
         for i, m in enumerate(sketches):
             session.insert(i, m, check_duplication=False)
@@ -209,7 +210,8 @@ def _identity(x: int) -> int:
 def shared_passages(a: Normalised, source_a: str, b: Normalised, s: CopySettings) -> list[str]:
     """The longest runs the two texts share, as ``a``'s source prints them, in ``a``'s order."""
     x, y = a.text[:s.max_compare_chars], b.text[:s.max_compare_chars]
-    blocks = [m for m in SequenceMatcher(None, x, y, autojunk=False).get_matching_blocks() if m.size >= s.min_passage]
+    matcher = SequenceMatcher(None, x, y, autojunk=False)
+    blocks = [m for m in matcher.get_matching_blocks() if m.size >= s.min_passage]
     blocks = sorted(sorted(blocks, key=lambda m: -m.size)[:s.max_passages], key=lambda m: m.a)
     out = []
     for m in blocks:

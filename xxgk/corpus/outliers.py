@@ -32,7 +32,10 @@ from xxgk.corpus.checks import current, finding
 from xxgk.corpus.types import LEVEL_ZH, AgencyRecord, CorpusFinding, ReportEntry
 from xxgk.template import load_template
 
-__all__ = ["HISTORY_METRICS", "PEER_METRICS", "OutlierSettings", "history_outliers", "outliers", "peer_outliers"]
+__all__ = [
+    "HISTORY_METRICS", "PEER_METRICS", "OutlierSettings", "PeerMetric", "history_outliers", "outliers",
+    "peer_outliers",
+]
 
 
 @dataclass(frozen=True)
@@ -120,7 +123,8 @@ def history_outliers(entries: Iterable[ReportEntry], *, year: int | None = None,
             if ratio is None:
                 how, how_en = f"而本机关{yrs}年的中位数为0", f"against a median of 0 in {yrs}"
             elif ratio >= 1:
-                how, how_en = f"为本机关{yrs}年中位数{_fmt(med)}的{ratio:.1f}倍", f"{ratio:.1f} times the median {_fmt(med)} of {yrs}"
+                how = f"为本机关{yrs}年中位数{_fmt(med)}的{ratio:.1f}倍"
+                how_en = f"{ratio:.1f} times the median {_fmt(med)} of {yrs}"
             else:
                 how, how_en = (f"仅为本机关{yrs}年中位数{_fmt(med)}的{ratio:.1%}",
                                f"{ratio:.1%} of the median {_fmt(med)} of {yrs}")
@@ -135,7 +139,8 @@ def history_outliers(entries: Iterable[ReportEntry], *, year: int | None = None,
     return out
 
 
-def _share(e: ReportEntry, m: PeerMetric, rows: list[str], s: OutlierSettings) -> tuple[float, float, float] | None:
+def _share(e: ReportEntry, m: PeerMetric, rows: list[str],
+           s: OutlierSettings) -> tuple[float, float, float] | None:
     den = _known(e, m.denominator)
     if den is None or den < s.min_denominator:
         return None
@@ -212,8 +217,8 @@ def _rank(m: PeerMetric, kind: str, level: str, y: int, members: list[ReportEntr
             f"{m.en}: {x:.1%} ({_fmt(num)}/{_fmt(den)}); the median of {len(xs)} agencies of the same kind "
             f"and level ({kind}, {level}) in {y} is {med:.1%}; robust z {z:.1f}",
             e, cells=[m.denominator],
-            detail={"compared": f"{m.key} with the {len(xs)} agencies of kind {kind} and level {level} in {y} "
-                    f"whose {m.denominator} ≥ {s.min_denominator}",
+            detail={"compared": f"{m.key} with the {len(xs)} agencies of kind {kind} and level {level} "
+                    f"in {y} whose {m.denominator} ≥ {s.min_denominator}",
                     "metric": m.key, "value": x, "numerator": num, "denominator": den, "median": med,
                     "mad": mad, "z": z, "percentile": rank, "peers": len(xs)},
         ))

@@ -448,9 +448,11 @@ def _demo_office(output: Path, out: Console) -> None:
         office.close()
 
 
+from xxgk.cli_corpus import corpus_app  # noqa: E402 - after the app it extends
 from xxgk.cli_office import deadline, office_app  # noqa: E402 - after the app it extends
 
 app.add_typer(office_app, name="office")
+app.add_typer(corpus_app, name="corpus")
 app.command("deadline")(deadline)
 
 

@@ -31,7 +31,7 @@ from xxgk.corpus.registry import Registry, norm, region_variants
 from xxgk.corpus.types import AgencyRecord, Match
 from xxgk.model import Report
 
-__all__ = ["ACCEPT", "MARGIN", "Matcher", "canon"]
+__all__ = ["ACCEPT", "MARGIN", "Matcher", "ReportMatcher", "canon"]
 
 ACCEPT = 0.85  # the least confidence at which a report is attached without a person
 MARGIN = 0.15  # … and by how much the best candidate must lead the second
@@ -381,3 +381,15 @@ class Matcher:
         for a, s, _ in self._candidates(rd, ctx):
             best[a] = max(best.get(a, 0.0), s)
         return [(self.reg.agencies[a], s) for a, s in sorted(best.items(), key=lambda kv: (-kv[1], kv[0]))]
+
+
+class ReportMatcher:
+    """A picklable ``Report -> Match`` for the ingest workers: the registry's :class:`Matcher`, fed
+    the report's source path and its parts' text as the body."""
+
+    def __init__(self, registry: Registry) -> None:
+        self.matcher = Matcher(registry)
+
+    def __call__(self, report: Report) -> Match:
+        body = "\n".join(p.text for p in report.parts.values()) if report.parts else None
+        return self.matcher.match(report, body=body, source_path=report.source_path)

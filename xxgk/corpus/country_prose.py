@@ -176,12 +176,16 @@ def overview(f: Facts, key: str) -> list[str]:
                 f"现将{f.year}年度政府信息公开工作年度报告公布如下。"))
     period = rng.choice([f"本报告所列数据统计期限自{f.year}年1月1日起至{f.year}年12月31日止。",
                          f"本报告中所列数据的统计期限自{f.year}年1月1日起至{f.year}年12月31日止。"])
+    # every draw is made whatever the facts, so that a copy made with other facts keeps the wording
     proactive = [rng.choice(_PROACTIVE), rng.choice(_INTERPRET)]
-    if f.kind in ("government", "office", "department") and rng.random() < 0.7:
-        proactive.append(rng.choice(_NORMATIVE))
+    normative, use_normative = rng.choice(_NORMATIVE), rng.random() < 0.7
+    enforce = rng.choice(_ENFORCE)
+    use_field = rng.random() < 0.8
+    if use_normative and f.kind in ("government", "office", "department"):
+        proactive.append(normative)
     if f.licensing or f.penalty:
-        proactive.append(rng.choice(_ENFORCE))
-    if f.field in _FIELD and rng.random() < 0.8:
+        proactive.append(enforce)
+    if use_field and f.field in _FIELD:
         proactive.insert(1, _FIELD[f.field])
     subs = [
         ("主动公开", proactive),

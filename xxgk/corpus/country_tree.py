@@ -172,9 +172,9 @@ class _Builder:
             n_cities = rng.randint(_scaled(8, d, 2), _scaled(14, d, 2))
             city_codes: dict[str, int] = {"first": 1, "other": 21}
             used: set[int] = set()
-            for _ in range(n_cities):
-                if len(self.agencies) >= self.budget:
-                    break
+            for i in range(n_cities):
+                if i and len(self.agencies) >= self.budget:
+                    break  # every province has a city, every city a county
                 crn = names.city_name(rng, prn.suffix == "自治区")
                 while crn.name in self.used_cities:
                     crn = names.city_name(rng, prn.suffix == "自治区")
@@ -193,8 +193,8 @@ class _Builder:
         seq = {"区": 2, "县": 21, "旗": 21, "市": 81}
         used: set[int] = set()
         taken: set[str] = set()
-        for _ in range(n):
-            if len(self.agencies) >= self.budget:
+        for i in range(n):
+            if i and len(self.agencies) >= self.budget:
                 return
             suffix = names.county_suffix(rng, crn)
             krn = names.county_name(rng, suffix)

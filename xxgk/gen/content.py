@@ -235,19 +235,34 @@ def _prose(c: Content, rng: random.Random) -> dict[str, list[str]]:
 # ----------------------------------------------------------------------------- the report
 
 
-def draw(rng: random.Random, rates: Rates, *, template: str | None = None) -> Content:
-    """One report's content (see the module docstring)."""
+def draw(
+    rng: random.Random, rates: Rates, *, template: str | None = None, year: int | None = None,
+    agency: str | None = None, published: dt.date | None = None, cells: Cells | None = None,
+    prose: dict[str, list[str]] | None = None,
+) -> Content:
+    """One report's content (see the module docstring).
+
+    Each keyword given imposes what a caller already knows instead of drawing it (a synthetic
+    country's report: its agency, year, publication date, cells as printed — ``None`` for a cell
+    printed empty — and the paragraphs of each part, keyed as ``_prose`` keys them); the
+    features are still drawn with ``rates``. Nothing given: the same draws as always.
+    """
     tid = template or ("2019" if rng.random() < rates.template_2019 else "2021")
     t = load_template(tid)
-    year = rng.choice([2019, 2020]) if tid == "2019" else rng.choice([2021, 2022, 2023, 2024])
+    if year is None:
+        year = rng.choice([2019, 2020]) if tid == "2019" else rng.choice([2021, 2022, 2023, 2024])
     features: list[str] = []
-    blank = rng.random() < rates.blank_zeros
-    cells = random_cells(tid, rng, zero_rate=rng.choice([0.4, 0.6, 0.75]), blank_zeros=blank)
+    if cells is None:
+        blank = rng.random() < rates.blank_zeros
+        cells = random_cells(tid, rng, zero_rate=rng.choice([0.4, 0.6, 0.75]), blank_zeros=blank)
+    else:
+        cells = {cid: cells[cid] for cid in t.cell_ids}
+        blank = any(v is None for v in cells.values())
     if blank:
         features.append("blank-zeros")
     expect: dict[str, str] = {}
-    agency = agency_name(rng)
-    published = dt.date(year + 1, 1, 1) + dt.timedelta(days=rng.randint(5, 40))
+    agency = agency or agency_name(rng)
+    published = published or dt.date(year + 1, 1, 1) + dt.timedelta(days=rng.randint(5, 40))
     chinese = rng.random() < rates.chinese_date
     date_text = chinese_date(published) if chinese else (
         f"{published.year}年{published.month}月{published.day}日" if rng.random() < 0.8
@@ -315,7 +330,7 @@ def draw(rng: random.Random, rates: Rates, *, template: str | None = None) -> Co
         c.feature("heading-in-table")
 
     # --- the document
-    prose = _prose(c, rng)
+    prose = prose or _prose(c, rng)
     title_forms = [f"{agency}{year}年政府信息公开工作年度报告",
                    f"{agency}{year}年度政府信息公开工作年度报告",
                    f"{agency}关于{year}年政府信息公开工作年度报告"]

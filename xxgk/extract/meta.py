@@ -34,9 +34,17 @@ _NOT_AGENCY = re.compile(r"(?:报告|公开|首页|专栏|位置|栏目|目录)$
 _ORG_SUFFIX = re.compile(
     r"(?:人民政府|办公室|办公厅|局|委员会|委|街道办事处|办事处|中心|厅|院|署|政府|镇|乡|街道|公司)$"
 )
+_CN_DIGIT = "〇零○Ｏ一二三四五六七八九"
+_CN_SMALL = "一二三四五六七八九十"
+_CN_DATE_TEXT = rf"[{_CN_DIGIT}]{{4}}\s*年\s*[{_CN_SMALL}]{{1,3}}\s*月\s*[{_CN_SMALL}]{{1,3}}\s*日"
 _FLAT_SIGNATURE = re.compile(
-    r"(?<![^\s。])(?P<org>[^\s，。,;；:：]{2,30}?(?:人民政府|办公室|办公厅|局|委员会|街道办事处|办事处|中心))\s*"
-    r"(?P<date>20\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日)\s*$"
+    r"(?<![^\s。])(?P<org>[^\s，。,;；:：]{2,30}?(?:人民政府|办公室|办公厅|局|委员会|街道办事处|办事处|中心|厅|"
+    r"行政公署))\s*"
+    r"(?P<date>20\d{2}\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*日|" + _CN_DATE_TEXT + r")\s*$"
+)
+# 二〇二三年三月十三日: signatures are often dated in Chinese numerals
+_CN_DATE = re.compile(
+    rf"(?P<y>[{_CN_DIGIT}]{{4}})\s*年\s*(?P<m>[{_CN_SMALL}]{{1,3}})\s*月\s*(?P<d>[{_CN_SMALL}]{{1,3}})\s*日"
 )
 _LINE = re.compile(r"[^\n]+")
 _DATE = re.compile(
@@ -93,6 +101,8 @@ def find_title(text: str, limit: int) -> tuple[Found | None, int | None, str | N
     if not m:
         return None, None, None
     agency = m.group("agency").strip(" \t\r\n*#:：")
+    if agency.endswith("关于"):  # "某局关于2024年政府信息公开工作年度报告"
+        agency = agency[:-2].rstrip()
     title = Found(m.group(0).strip(), m.start(), m.end())
     if not agency:
         # a long title wrapped after the agency's name (PDFs, narrow pages): the line just above
@@ -130,7 +140,7 @@ def find_signature(text: str) -> tuple[Found | None, Found | None]:
     for s, ln in tail:
         stripped = ln.strip()
         lead = len(ln) - len(ln.lstrip())
-        dm = _DATE.fullmatch(stripped)
+        dm = _DATE.fullmatch(stripped) or _CN_DATE.fullmatch(stripped)
         if dm:
             date = Found(stripped, s + lead, s + lead + len(stripped))
             continue
@@ -161,9 +171,35 @@ def _valid_date(m: re.Match[str]) -> bool:
     return True
 
 
+def _cn_number(s: str) -> int | None:
+    """一 … 九, 十, 十一 … 十九, 二十 … 三十一 (days and months in Chinese numerals)."""
+    digits = {c: i for i, c in enumerate("〇一二三四五六七八九")}
+    if "十" not in s:
+        return digits.get(s) if len(s) == 1 else None
+    tens, _, ones = s.partition("十")
+    if len(tens) > 1 or len(ones) > 1 or (tens and tens not in digits) or (ones and ones not in digits):
+        return None
+    return (digits[tens] if tens else 1) * 10 + (digits[ones] if ones else 0)
+
+
+def _cn_date(m: re.Match[str]) -> dt.date | None:
+    digit = {**dict.fromkeys("〇零○Ｏ", "0"), **{c: str(i) for i, c in enumerate("一二三四五六七八九", 1)}}
+    year = "".join(digit[c] for c in m.group("y"))
+    month, day = _cn_number(m.group("m")), _cn_number(m.group("d"))
+    if month is None or day is None:
+        return None
+    try:
+        return dt.date(int(year), month, day)
+    except ValueError:
+        return None
+
+
 def to_date(f: Found) -> dt.date | None:
     m = _DATE.search(f.value)
-    if not m or not _valid_date(m):
+    if not m:
+        cm = _CN_DATE.search(f.value)
+        return _cn_date(cm) if cm else None
+    if not _valid_date(m):
         return None
     return dt.date(int(m.group("y")), int(m.group("m")), int(m.group("d")))
 

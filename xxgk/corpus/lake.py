@@ -160,8 +160,10 @@ def export_parquet(store_or_url: CorpusStore | str | None, out_dir: str | os.Pat
             wide.close()
         for name, (schema, _) in writers.items():
             if not (tmp / name).exists():  # an empty corpus: an empty table, with its columns
-                (tmp / name).mkdir()
-                pq.write_table(schema.empty_table(), tmp / name / "empty.parquet")
+                empty = tmp / name / "year=__HIVE_DEFAULT_PARTITION__" / f"province={UNKNOWN_PROVINCE}"
+                empty.mkdir(parents=True)
+                columns = [f for f in schema if f.name not in ("year", "province")]
+                pq.write_table(pa.schema(columns).empty_table(), empty / "part-0.parquet")
         seconds = (dt.datetime.now(dt.UTC) - started).total_seconds()
         (tmp / "lake.json").write_text(json.dumps({
             "version": LAKE_VERSION, "exported_at": started.isoformat(timespec="seconds"),

@@ -83,3 +83,21 @@ class SlowMatcher(NameMatcher):
         if self.delay:
             time.sleep(self.delay)
         return super().__call__(report)
+
+
+class WorkerKiller(NameMatcher):
+    """Kills the Dask worker reading a source containing ``kill_on`` (the reader is a child of the
+    worker): the document that takes down every worker it is given to."""
+
+    def __init__(self, agencies: Any = (), kill_on: str = "") -> None:
+        super().__init__(agencies)
+        self.kill_on = kill_on
+
+    def __call__(self, report: Any) -> Match:
+        if self.kill_on and self.kill_on in (report.source_path or ""):
+            import os
+            import signal
+
+            os.kill(os.getppid(), signal.SIGKILL)
+            time.sleep(30)
+        return super().__call__(report)

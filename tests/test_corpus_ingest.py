@@ -15,7 +15,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from corpus_helpers import SlowMatcher, registry, write_reports
+from corpus_helpers import SlowMatcher, WorkerKiller, registry, write_reports
 
 from xxgk.corpus.ingest import ingest
 from xxgk.corpus.store import CorpusStore
@@ -26,10 +26,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture(scope="module")
 def cluster():  # type: ignore[no-untyped-def]
+    """Two worker processes; a task whose worker dies twice is given up (KilledWorker), not four times."""
+    import dask
     from distributed import LocalCluster
 
-    c = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                     silence_logs=logging.ERROR)
+    with dask.config.set({"distributed.scheduler.allowed-failures": 1}):
+        c = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+                         silence_logs=logging.ERROR)
     yield c
     c.close()
 
@@ -186,3 +189,18 @@ def test_the_command_killed_and_rerun(cluster, db: str, tmp_path: Path):  # type
     assert (summary.stored, summary.skipped, summary.failed) == (n - before, before, 0)
     assert rows(db, "SELECT count(*), count(DISTINCT content_hash) FROM corpus_report") == [(n, n)]
     assert_whole(db)
+
+
+def test_a_document_that_kills_every_worker_is_isolated(cluster, db: str, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Its batch kills worker after worker (KilledWorker): split into single documents, the others
+    are stored and that one is listed as a failure."""
+    from distributed import Client
+
+    files = write_reports(tmp_path / "in", 6, seed=6)
+    summary = ingest([tmp_path / "in"], db, scheduler=cluster.scheduler_address, batch_size=6,
+                     matcher=WorkerKiller(registry()[1], kill_on=files[3].name))
+    assert summary.stored == 5
+    assert [(Path(f.source).name, f.code) for f in summary.failures] == [(files[3].name, "worker-crashed")]
+    assert_whole(db)
+    with Client(cluster) as client:
+        client.wait_for_workers(2, timeout=60)

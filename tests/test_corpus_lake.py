@@ -4,6 +4,8 @@ the export replaces a previous one whole or not at all; queries only read; resul
 from __future__ import annotations
 
 import csv
+import os
+import time
 from pathlib import Path
 
 import pytest
@@ -66,7 +68,11 @@ def test_duckdb_sums_equal_the_rollups(corpus: str, tmp_path: Path):
 
 def test_an_export_replaces_the_last_whole_or_not_at_all(corpus: str, tmp_path: Path, monkeypatch):  # type: ignore[no-untyped-def]
     target = tmp_path / "lake"
+    stale = tmp_path / ".lake.tmp-0dead000"  # what an export killed yesterday left behind
+    stale.mkdir()
+    os.utime(stale, (time.time() - 86400, time.time() - 86400))
     first = export_parquet(corpus, target)
+    assert not stale.exists()
     stamp = (target / "lake.json").read_text("utf-8")
 
     original = lake.export_chunks

@@ -244,6 +244,10 @@ class _Run:
         self.summary.failures.extend(fails)
 
 
+def _same(x: Any) -> Any:
+    return x
+
+
 class _Engine:
     """The Dask client, started when the first batch is ready (a rerun with nothing left to read
     starts no cluster)."""
@@ -269,14 +273,17 @@ class _Engine:
                                 f"cannot reach the Dask scheduler {self.scheduler}: {e}") from None
         else:
             self.cluster = LocalCluster(n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1,
-                                        processes=True, dashboard_address=None, silence_logs=logging.ERROR)
+                                        processes=True, dashboard_address=None, silence_logs=logging.CRITICAL)
             self.client = Client(self.cluster)
         threads = self.client.nthreads()
         self.summary.scheduler = self.client.scheduler.address
         self.summary.workers = len(threads)
         self.window = max(2, sum(threads.values()) * WINDOW_PER_THREAD)
         if self.matcher is not None:
-            self.shared = self.client.scatter(self.matcher, broadcast=True, hash=False)
+            # A task whose result is the matcher (not scattered data): the scheduler keeps it in the
+            # graph, so a worker lost with its copy costs a recomputation, never the run.
+            self.shared = self.client.submit(_same, self.matcher, key=f"xxgk-matcher-{uuid.uuid4().hex[:10]}",
+                                             pure=False)
         return self.client
 
     def close(self) -> None:

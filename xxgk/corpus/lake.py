@@ -134,6 +134,7 @@ def export_parquet(store_or_url: CorpusStore | str | None, out_dir: str | os.Pat
     store = store_or_url if isinstance(store_or_url, CorpusStore) else CorpusStore.open(store_or_url, create=False)
     out = Path(out_dir)
     out.parent.mkdir(parents=True, exist_ok=True)
+    _sweep(out)
     tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
     tmp.mkdir()
     stats = {"reports": 0, "cells": 0}
@@ -182,7 +183,8 @@ def export_parquet(store_or_url: CorpusStore | str | None, out_dir: str | os.Pat
 
 def _swap(new: Path, out: Path) -> None:
     """Put ``new`` at ``out``: one rename when nothing is there, else two (the old export is
-    moved aside first, then removed); a reader sees the old lake or the new one, never a mix."""
+    moved aside first, then removed): a reader finds the old lake or the new one (or, for the
+    instant between the renames, none), never a mix of both."""
     if not out.exists():
         os.replace(new, out)
         return
@@ -193,6 +195,17 @@ def _swap(new: Path, out: Path) -> None:
     os.replace(out, old)
     os.replace(new, out)
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _sweep(out: Path, age: float = 3600.0) -> None:
+    """Remove what an export killed an hour or more ago left beside ``out`` (its temporary folder)."""
+    now = dt.datetime.now().timestamp()
+    for p in out.parent.glob(f".{out.name}.*-*"):
+        try:
+            if p.is_dir() and p.name.split(".")[-1].startswith(("tmp-", "old-")) and now - p.stat().st_mtime > age:
+                shutil.rmtree(p, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def _views(lake: Path) -> dict[str, str]:

@@ -14,7 +14,8 @@ What can go wrong, and what happens:
   row (file, code, reason in Chinese and English); the batch goes on (:mod:`xxgk.corpus.worker`);
 - a worker killed: Dask reschedules its batches on the others (no retry on exceptions: none
   escape a task). A batch that kills worker after worker (``KilledWorker``) is split into single
-  documents, and the one that still kills its worker is listed as a failure (进程异常退出);
+  documents tried one at a time, alone; the one that still kills its worker is listed as a
+  failure (读取进程反复异常退出);
 - this process killed (kill -9) at any point: batches written are whole, the one being written
   is rolled back; rerun, the stored documents are skipped and the rest read: every report stored
   exactly once. The same bytes twice (two paths, two runs) are stored once.
@@ -27,6 +28,7 @@ import logging
 import os
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -127,6 +129,7 @@ class _Run:
     started: float = field(default_factory=time.monotonic)
     sent: int = 0  # documents sent to workers
     returned: int = 0  # documents back from workers
+    first_sent: float | None = None
     token: str = field(default_factory=lambda: uuid.uuid4().hex[:10])
     hashes: set[str] = field(default_factory=set)
 
@@ -136,10 +139,12 @@ class _Run:
         return s.stored + s.skipped + s.duplicates + s.failed
 
     def report(self) -> None:
+        """Call ``progress(done, total, failures, eta)``: the ETA from the pace of the documents
+        read so far (None until the first batch is back)."""
         if self.progress is None:
             return
         left = self.summary.seen - self.done
-        elapsed = time.monotonic() - self.started
+        elapsed = time.monotonic() - (self.first_sent or self.started)
         eta = left * elapsed / self.returned if self.returned else None
         self.progress(self.done, self.summary.seen, self.summary.failed, eta)
 
@@ -190,20 +195,23 @@ class _Run:
         from xxgk.corpus.worker import read_batch
 
         client = self.engine.start()
+        if self.first_sent is None:
+            self.first_sent = time.monotonic()
         self.sent += len(batch)
         return client.submit(read_batch, [(d.ref.source, d.data) for d in batch],
                              key=f"xxgk-ingest-{self.token}-{self.sent}", pure=False, **self.options,
                              matcher=self.engine.shared)
 
-    def finish(self, future: Any, batch: list[_Doc], resubmit: Callable[[list[_Doc]], None]) -> None:
+    def finish(self, future: Any, batch: list[_Doc], quarantine: Callable[[list[_Doc]], None],
+               alone: bool) -> None:
+        """Write a batch's results (``alone``: a quarantined document, tried by itself)."""
         from distributed import KilledWorker
 
         try:
             results = future.result()
         except KilledWorker:
-            if len(batch) > 1:  # a document kills its worker: find it, alone
-                for d in batch:
-                    resubmit([d])
+            if not alone:  # one of them kills its workers (or shared a worker with one that does)
+                quarantine(batch)
                 return
             results = [("fail", "worker-crashed", f"读取进程反复异常退出，已放弃读取此文件：{batch[0].ref.source}",
                         f"the reading process died again and again; this file was given up: {batch[0].ref.source}")]
@@ -334,28 +342,33 @@ def ingest(sources: Iterable[str | os.PathLike[str]], url: str | None = None, *,
 
 
 def _drive(run: _Run, refs: list[Ref], max_bytes: int) -> None:
+    """Keep the window full, write what comes back. Documents of a batch that killed its workers
+    (``KilledWorker``) are tried one at a time, alone in a quarantine lane: a document killed
+    there is the culprit, never a neighbour that happened to share its worker."""
     from distributed import as_completed
 
     reader = SourceReader(max_bytes)
     inflight: dict[Any, list[_Doc]] = {}
     done: Any = None  # as_completed, once the client is started
-    retry: list[list[_Doc]] = []
+    quarantine: deque[_Doc] = deque()
+    suspect: list[Any] = []  # the quarantined document in flight (at most one)
 
-    def send(batch: list[_Doc]) -> None:
+    def send(batch: list[_Doc]) -> Any:
         nonlocal done
         future = run.submit(batch)
         inflight[future] = batch
         if done is None:
             done = as_completed(loop=run.engine.client.loop)
         done.add(future)
+        return future
 
     try:
         batches = run.batches(iter(refs), reader)
         more = True
         run.report()
         while True:
-            while retry:
-                send(retry.pop())
+            if quarantine and not suspect:
+                suspect.append(send([quarantine.popleft()]))
             while more and len(inflight) < run.engine.window:
                 batch = next(batches, None)
                 if batch is None:
@@ -365,7 +378,10 @@ def _drive(run: _Run, refs: list[Ref], max_bytes: int) -> None:
             if not inflight:
                 break
             future = next(done)
-            run.finish(future, inflight.pop(future), retry.append)
+            alone = bool(suspect) and future is suspect[0]
+            if alone:
+                suspect.clear()
+            run.finish(future, inflight.pop(future), quarantine.extend, alone)
             future.release()
     finally:
         reader.close()

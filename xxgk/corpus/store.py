@@ -33,7 +33,7 @@ from xxgk.corpus.schema import (
     CorpusTally,
 )
 from xxgk.corpus.store_read import entries as read_entries
-from xxgk.corpus.store_read import read_cells, stored_report
+from xxgk.corpus.store_read import export_chunks, read_cells, stored_report
 from xxgk.corpus.store_registry import load_registry, region_path, save_registry, subtree
 from xxgk.corpus.store_write import (
     match_values,
@@ -296,6 +296,13 @@ class CorpusStore:
     def report(self, report_id: int) -> StoredReport | None:
         with self.engine.connect() as conn:
             return stored_report(self, conn, report_id)
+
+    def export_rows(self, chunk: int = 2000) -> Iterator[tuple[list[dict[str, Any]],
+                                                                dict[int, list[tuple[str, float | None, str]]]]]:
+        """The current reports, ``chunk`` at a time: a row each (agency, region path by level,
+        match, counts) and their cells (cell, value, status) by report id."""
+        with self.engine.connect() as conn:
+            yield from export_chunks(self, conn, chunk)
 
     def data(self, content_hash: str) -> bytes | None:
         """The original bytes of a stored file."""

@@ -280,8 +280,11 @@ class _Engine:
                 raise XxgkError("scheduler", f"无法连接 Dask 调度器 {self.scheduler}：{e}",
                                 f"cannot reach the Dask scheduler {self.scheduler}: {e}") from None
         else:
-            self.cluster = LocalCluster(n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1,
-                                        processes=True, dashboard_address=None, silence_logs=logging.CRITICAL)
+            import dask
+
+            with dask.config.set({"distributed.worker.profile.enabled": False}):  # no dashboard to show it
+                self.cluster = LocalCluster(n_workers=self.workers or os.cpu_count() or 1, threads_per_worker=1,
+                                            processes=True, dashboard_address=None, silence_logs=logging.CRITICAL)
             self.client = Client(self.cluster)
         threads = self.client.nthreads()
         self.summary.scheduler = self.client.scheduler.address

@@ -6,12 +6,13 @@ document becomes a failure; the task itself never raises, so Dask retries a batc
 worker was lost.
 
 The time limit: a Dask task runs in a worker thread, which can be neither interrupted nor killed.
-So the task forks a reader process (a copy of the worker, everything imported, started in
-milliseconds) that reads the documents one after another and sends each result back through a
-pipe; the task keeps a timer on the document being read and kills the reader (and whatever it
-started, e.g. LibreOffice) at its limit: that document becomes a failure (超时), a new reader
-takes the rest of the batch. The reader limits its own memory (``RLIMIT_AS``) like
-:mod:`xxgk.batch`'s workers, and dies with the worker. Without ``os.fork`` (Windows) documents are
+So the worker forks a reader process (a copy of itself, everything imported and warmed up,
+started in milliseconds) and keeps it for the next tasks; the task sends it one document at a
+time through a pipe and keeps a timer on it, and kills the reader (and whatever it started, e.g.
+LibreOffice) at the document's limit: that document becomes a failure (超时), a new reader takes
+the next one. A reader that crashes costs only its document (进程异常退出); it limits its own
+memory (``RLIMIT_AS``) like :mod:`xxgk.batch`'s workers, is replaced every ``RECYCLE_AFTER``
+documents (flat memory), and dies with the worker. Without ``os.fork`` (Windows) documents are
 read in the task's thread, without a time limit.
 """
 
@@ -22,13 +23,14 @@ import multiprocessing as mp
 import os
 import signal
 import sys
-import time
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from xxgk.batch import (
     DEFAULT_MEMORY_MB,
+    RECYCLE_AFTER,
     Limits,
     _limit_memory,
     crash_failure,
@@ -40,7 +42,6 @@ from xxgk.corpus.types import Match
 from xxgk.errors import XxgkError
 
 Result = tuple[Any, ...]  # ("ok", Digest) | ("fail", code, message, message_en)
-_OUT_OF_MEMORY = 3
 
 
 def _fail(item: Any) -> Result:
@@ -78,22 +79,112 @@ def read_one(source: str, data: bytes, matcher: Callable[[Any], Match] | None = 
     return ("ok", digest(report, findings, match))
 
 
+_warm = False
+
+
+def warm_up() -> None:
+    """Import the reader and checker, and read one demo report, in the worker itself: every reader
+    forked from it starts with modules, templates and compiled patterns ready (else each batch
+    would pay ~0.5 s of imports)."""
+    global _warm
+    if _warm:
+        return
+    _warm = True
+    try:
+        from importlib import resources
+
+        demo = sorted(p for p in resources.files("xxgk.demo").iterdir() if p.name.endswith(".txt"))[0]
+        read_one(demo.name, demo.read_bytes())
+    except Exception:  # noqa: BLE001, S110 - a warm-up only saves time
+        pass
+
+
 def read_batch(docs: list[tuple[str, bytes]], timeout: float | None = None,
                memory_mb: int | None = DEFAULT_MEMORY_MB, matcher: Callable[[Any], Match] | None = None
                ) -> list[Result]:
     """The Dask task: one result per (source, bytes), in order."""
     if not hasattr(os, "fork"):
         return [read_one(s, d, matcher) for s, d in docs]
+    warm_up()
     limits = Limits(timeout=timeout, memory_mb=memory_mb)
-    results: list[Result | None] = [None] * len(docs)
-    i = 0
-    while i < len(docs):
-        i = _run_reader(docs, i, results, limits, matcher)
-    return results  # type: ignore[return-value]
+    reader = getattr(_local, "reader", None)
+    if reader is None or not reader.serves(limits, matcher):
+        if reader is not None:
+            reader.stop()
+        reader = _local.reader = _Reader(limits, matcher)
+    return [reader.read(source, data) for source, data in docs]
 
 
-def _child(conn: Any, docs: list[tuple[str, bytes]], start: int, memory_mb: int | None,
-           matcher: Callable[[Any], Match] | None) -> None:
+_local = threading.local()  # one reader per worker thread (a worker has one thread; a Dask worker may have more)
+
+
+class _Reader:
+    """A reader process forked from the worker, kept for the next documents and tasks: it reads
+    what it is sent, one document at a time, under the timer of :meth:`read`; it is replaced
+    after a timeout, a crash, running out of memory, or ``RECYCLE_AFTER`` documents."""
+
+    def __init__(self, limits: Limits, matcher: Callable[[Any], Match] | None) -> None:
+        self.limits, self.matcher = limits, matcher
+        self.pid = 0
+        self.conn: Any = None
+        self.done = 0
+
+    def serves(self, limits: Limits, matcher: Callable[[Any], Match] | None) -> bool:
+        return self.limits == limits and self.matcher is matcher
+
+    def start(self) -> None:
+        here, there = mp.Pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child's coverage is not collected
+            here.close()
+            _child(there, self.limits.memory_mb, self.matcher)
+        there.close()
+        self.pid, self.conn, self.done = pid, here, 0
+
+    def stop(self, kill: bool = False) -> int | None:
+        """End the reader (politely, unless ``kill``); its exit code."""
+        if not self.pid:
+            return None
+        if kill:
+            _kill(self.pid)
+        else:
+            try:
+                self.conn.send(None)
+            except (OSError, ValueError):
+                _kill(self.pid)
+        self.conn.close()
+        code = _exit_code(self.pid)
+        self.pid, self.conn = 0, None
+        return code
+
+    def read(self, source: str, data: bytes) -> Result:
+        if self.pid and self.done >= RECYCLE_AFTER:
+            self.stop()
+        if self.pid:
+            try:
+                self.conn.send((source, data))
+            except (OSError, ValueError):  # it died between documents (not this one's doing)
+                self.stop(kill=True)
+        if not self.pid:
+            self.start()
+            self.conn.send((source, data))
+        seconds = self.limits.seconds(len(data), data.startswith((b"\xd0\xcf\x11\xe0", b"{\\rtf")))
+        try:
+            if self.conn.poll(seconds):
+                res = self.conn.recv()
+                self.done += 1
+                if res[0] == "fail" and res[1] == "memory-limit":
+                    self.stop(kill=True)  # start afresh after running out of memory
+                return res  # type: ignore[no-any-return]
+        except (EOFError, OSError):  # it died reading this document
+            code = self.stop(kill=True)
+            return _fail(memory_failure(source, self.limits.memory_mb) if code == -signal.SIGKILL
+                         else crash_failure(source, code))
+        self.stop(kill=True)  # past its time limit
+        return _fail(timeout_failure(source, seconds))
+
+
+def _child(conn: Any, memory_mb: int | None, matcher: Callable[[Any], Match] | None) -> None:
     try:
         os.setpgrp()  # its own process group: a timeout kills it and what it started
         try:
@@ -107,11 +198,14 @@ def _child(conn: Any, docs: list[tuple[str, bytes]], start: int, memory_mb: int 
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115
         logging.disable(logging.WARNING)
         _limit_memory(memory_mb)
-        for j in range(start, len(docs)):
-            res = read_one(docs[j][0], docs[j][1], matcher)
-            conn.send((j, res))
-            if res[0] == "fail" and res[1] == "memory-limit":
-                os._exit(_OUT_OF_MEMORY)  # start afresh after running out of memory
+        while True:
+            try:
+                msg = conn.recv()
+            except EOFError:
+                break
+            if msg is None:
+                break
+            conn.send(read_one(msg[0], msg[1], matcher))
     finally:
         os._exit(0)  # no atexit handlers, nothing of the worker's state touched
 
@@ -131,45 +225,3 @@ def _exit_code(pid: int) -> int | None:
     except ChildProcessError:
         return None
     return os.waitstatus_to_exitcode(status)
-
-
-def _run_reader(docs: list[tuple[str, bytes]], start: int, results: list[Result | None], limits: Limits,
-                matcher: Callable[[Any], Match] | None) -> int:
-    """Fork a reader for docs[start:], collect its results; returns where the next reader starts."""
-    here, there = mp.Pipe(duplex=False)
-    pid = os.fork()
-    if pid == 0:  # pragma: no cover - the child's coverage is not collected
-        here.close()
-        _child(there, docs, start, limits.memory_mb, matcher)
-    there.close()
-    i, since = start, time.monotonic()
-    try:
-        while i < len(docs):
-            source, data = docs[i]
-            seconds = limits.seconds(len(data), data.startswith((b"\xd0\xcf\x11\xe0", b"{\\rtf")))
-            left = since + seconds - time.monotonic()
-            try:
-                ready = left > 0 and here.poll(left)
-                if ready:
-                    j, res = here.recv()
-                    results[j] = res
-                    i, since = j + 1, time.monotonic()
-                    continue
-            except (EOFError, OSError):  # the reader died
-                code = _exit_code(pid)
-                pid = 0
-                if code != _OUT_OF_MEMORY:  # it died in the middle of docs[i]
-                    results[i] = _fail(memory_failure(source, limits.memory_mb) if code == -signal.SIGKILL
-                                       else crash_failure(source, code))
-                    i += 1
-                return i
-            _kill(pid)  # past its time limit
-            _exit_code(pid)
-            pid = 0
-            results[i] = _fail(timeout_failure(source, seconds))
-            return i + 1
-        return i
-    finally:
-        here.close()
-        if pid:
-            _exit_code(pid)

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, select, update
+from sqlalchemy import Connection, Engine, create_engine, delete, event, func, inspect, select, update
 from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 
 from xxgk.corpus.digest import Digest, digest
@@ -174,7 +174,10 @@ class CorpusStore:
                 migrate(engine)
             else:
                 with engine.connect() as conn:
-                    conn.execute(select(func.count()).select_from(CorpusReport.__table__))
+                    if not inspect(conn).has_table("corpus_report"):
+                        engine.dispose()
+                        raise XxgkError("database", f"数据库中还没有报告库（请先导入报告）：{url}",
+                                        f"the database holds no corpus yet (ingest reports first): {url}")
         except (OperationalError, ProgrammingError, DatabaseError) as e:
             engine.dispose()
             raise _connect_error(url, e) from None

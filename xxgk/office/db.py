@@ -43,6 +43,11 @@ class Agency(Base):
     name: Mapped[str] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(20), default="department")  # department | government
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    # The corpus's registry (xxgk.corpus.schema, migration 0003): where the agency is, its parent
+    # agency (a department's people's government) and the agency that reviews its report.
+    region_code: Mapped[str | None] = mapped_column(ForeignKey("region.code"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
+    supervisor_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
 
 
 class Applicant(Base):
@@ -220,3 +225,7 @@ class Setting(Base):
     __tablename__ = "setting"
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+# The corpus's tables share this Base (one schema, one migration history): declared on import.
+from xxgk.corpus import schema as _corpus_schema  # noqa: E402, F401

@@ -120,7 +120,7 @@ def agencies_import(
         if errors:
             table = Table(title=f"有误的行 {len(errors)} 处（未导入）/ rows not imported")
             for col in ("文件", "行", "列", "原因"):
-                table.add_column(col)
+                table.add_column(col, overflow="fold")
             for e in errors:
                 table.add_row(str(e.file), str(e.row), e.column or "", e.reason_zh)
             out.print(table)
@@ -172,7 +172,7 @@ def agencies_list(
     ags = reg.agencies_in(_region_code(reg, region)) if region else list(reg.agencies.values())
     table = Table(title=f"机关 {len(ags)} 个")
     for col in ("代码", "名称", "类别", "地区", "监督机关"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for a in ags:
         table.add_row(a.code, a.name, KIND_ZH.get(a.kind, a.kind),
                       "/".join(r.name for r in reg.region_path(a.region)), a.supervisor or "")
@@ -251,7 +251,7 @@ def pending(db: Db = None) -> None:
         store.close()
     table = Table(title=f"待确认 {len(rows)} 份 / waiting")
     for col in ("编号", "年度", "印刷机关名", "候选（代码 分数）", "来源"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for r in rows:
         cands = "、".join(f"{c} {s:.2f}" for c, s in r.match.candidates[:3])
         table.add_row(str(r.id), str(r.year or ""), r.printed_agency or "", cands or "无", r.source)
@@ -336,7 +336,7 @@ def check(
     else:
         table = Table(title=f"{year}年度跨报告核查：{len(findings)} 条 / findings")
         for col in ("级别", "规则", "机关", "报告", "说明"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")
         for f in findings:
             table.add_row({"error": "错误", "warning": "警告", "info": "提示"}[f.severity], f.rule,
                           names.get(f.agency or "", f.agency or ""), f.report or "", f.message)
@@ -413,12 +413,12 @@ def status(
     else:
         table = Table(title=f"{'/'.join(r.name for r in reg.region_path(code))} {year}年度报告")
         for col in ("机关", "类别", "发布日期", "期限", "是否按时", "错误", "警告", "问题"):
-            table.add_column(col)
+            table.add_column(col, overflow="fold")
         for r in rows:
             table.add_row(r.name, r.kind_zh, str(r.published or ""), str(r.deadline), r.on_time,
                           str(r.errors), str(r.warnings), r.problems_zh)
         out.print(table)
-    out.print(summary.zh)
+    out.print(summary.zh())
 
 
 @corpus_app.command()
@@ -449,12 +449,17 @@ def compare(
     name = reg.agencies[code].name
     table = Table(title=f"{name}：{years[0]}年与{years[1]}年对照，变化的单元格 {sum(x.state != 'same' for x in c.cells)} 个")
     for col in ("表", "行", "列", str(years[0]), str(years[1]), "变化"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")
     for x in c.cells:
         table.add_row(x.table_zh, x.row_zh, x.column_zh, _num(x.a), _num(x.b),
                       (f"{x.change:+g}" if isinstance(x.change, int | float) else "") + f" {x.state_zh}")
     out.print(table)
+    from xxgk.template import load_template
+
+    tables = {tb.part for tb in load_template(found[years[1]].template).tables}
     for p in c.parts:
+        if p.part in tables:
+            continue  # its table is compared cell by cell above; its text is the table's layout
         out.print(f"【{p.title}】相似度 {p.similarity:.0%}" + ("" if p.changed else "（未改动）"))
         if p.changed:
             out.print(p.terminal())
@@ -489,18 +494,13 @@ def export_cmd(
     if to is ExportFmt.parquet:
         target = output or Path(DEFAULT_LAKE)
         s = lake.export_parquet(db, target)
-        out.print(f"已写出 / written: {target}（{_lake_line(s)}）")
+        out.print(f"已写出 / written: {target}（报告 {s.reports} 份，单元格 {s.cells} 个，{s.seconds:.1f} 秒）")
         out.print(f"查询 / query: xxgk corpus query \"SELECT year, count(*) FROM reports GROUP BY year\" --lake {target}")
         return
     if output is None:
         raise XxgkError("no-output", "请用 -o 指定输出文件", "give the output file with -o")
     lake.export_table(db, output, fmt=to.value)
     out.print(f"已写出 / written: {output}")
-
-
-def _lake_line(s: Any) -> str:
-    d = s.__dict__ if hasattr(s, "__dict__") else dict(s)
-    return "，".join(f"{k} {v}" for k, v in d.items() if not isinstance(v, dict | list))
 
 
 @corpus_app.command()
@@ -520,7 +520,7 @@ def query(
         return
     table = Table(title=f"{len(result.rows)} 行 / rows")
     for c in result.columns:
-        table.add_column(str(c))
+        table.add_column(str(c), overflow="fold")
     for row in result.rows[:limit]:
         table.add_row(*("" if v is None else str(v) for v in row))
     out.print(table)

@@ -296,6 +296,15 @@ _SENTENCE = re.compile(r"[^。；！？\n]*(?:[。；！？\n]+|$)")
 _MAX_CHAR_DIFF = 5000
 
 
+_PADDING = re.compile(r"[ \t\u3000\xa0]+")
+
+
+def _layout_free(text: str) -> str:
+    """Runs of spaces and tabs as one space, each line trimmed, empty lines dropped."""
+    lines = (_PADDING.sub(" ", ln).strip() for ln in text.splitlines())
+    return "\n".join(ln for ln in lines if ln)
+
+
 def _sentences(text: str) -> list[str]:
     return [m.group() for m in _SENTENCE.finditer(text) if m.group()]
 
@@ -391,7 +400,8 @@ def compare(a: ReportEntry, b: ReportEntry, template: Template | str | None = No
         ta, tb = a.parts.get(key), b.parts.get(key)
         if ta is None and tb is None:
             continue
-        x, y = ta or "", tb or ""
+        # layout white space (a table's column padding, a page's indents) is not a change of text
+        x, y = _layout_free(ta or ""), _layout_free(tb or "")
         title = main.part(key).title if key in known else key
         if len(x) + len(y) <= 2 * _MAX_CHAR_DIFF:
             ratio = SequenceMatcher(None, x, y, autojunk=False).ratio()

@@ -300,6 +300,14 @@ class CorpusStore:
         with self.engine.connect() as conn:
             return stored_report(self, conn, report_id)
 
+    def pending(self) -> list[StoredReport]:
+        """The current reports whose agency waits for a person (doubtful or unmatched), oldest first."""
+        t = CorpusReport.__table__
+        with self.engine.connect() as conn:
+            ids = conn.execute(select(t.c.id).where(t.c.match_status != "accepted", t.c.current.is_(True))
+                               .order_by(t.c.id)).scalars().all()
+            return [r for i in ids if (r := stored_report(self, conn, i)) is not None]
+
     def export_rows(self, chunk: int = 2000) -> Iterator[tuple[list[dict[str, Any]],
                                                                 dict[int, list[tuple[str, float | None, str]]]]]:
         """The current reports, ``chunk`` at a time: a row each (agency, region path by level,

@@ -138,6 +138,12 @@ def _carryover(prev: ReportEntry, cur: ReportEntry, tp: Template, tc: Template) 
         if why_a == "blank" and why_b == "blank":
             compared += 1  # printed empty in both: the same thing printed twice, nothing to contradict
             continue
+        # an empty cell against a printed number: empty is at most zero (tables leave zeros blank), so
+        # it agrees with 0 and contradicts anything else
+        if why_a == "blank" and why_b is None:
+            a, why_a = 0, None
+        elif why_b == "blank" and why_a is None:
+            b, why_b = 0, None
         if why_a or why_b:
             reason = why_b or why_a or ""
             skipped.append({"cell": this_cell, "reason": reason, "reason_zh": SKIP_ZH[reason],

@@ -70,7 +70,7 @@ class CopySettings:
     containment_threshold: float = 0.9  # or: this share of the shorter part is in the longer one
     min_chars: int = 80
     min_shingles: int = 30
-    boilerplate_share: float = 0.05
+    boilerplate_share: float = 0.2
     boilerplate_min_docs: int = 10
     boilerplate_min_corpus: int = 40
     max_matches: int = 5  # matches listed per flagged part (the most similar)

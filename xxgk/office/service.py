@@ -26,7 +26,6 @@ from decimal import Decimal
 from importlib import resources
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
 from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
@@ -52,6 +51,16 @@ from xxgk.office.db import (
     TrackingCounter,
     utcnow,
 )
+from xxgk.office.inputs import (  # noqa: F401 - ApplicantIn is imported from here too
+    ApplicantIn,
+    RequestIn,
+    RequestView,
+    action_row,
+    event_data,
+    report_year,
+    validated,
+)
+from xxgk.office.inputs import view as _view
 from xxgk.office.vocab import (
     ACTION_KINDS,
     CHANNELS,
@@ -61,10 +70,8 @@ from xxgk.office.vocab import (
     WITHDRAWN_OUTCOME,
     appeal_kinds,
     appeal_outcomes,
-    applicant_kinds,
     outcome_for,
     resolve,
-    resolve_channel,
 )
 from xxgk.workdays import Calendar, Overrides
 
@@ -85,104 +92,6 @@ def safe_url(url: str) -> str:
         return make_url(url).render_as_string(hide_password=True)
     except Exception:  # noqa: BLE001 - a malformed URL: mask what looks like user:password@
         return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
-
-
-def _length(col: Any) -> int | None:
-    return lim.column_length(col)
-
-
-# ---------------------------------------------------------------- inputs (validated) and views
-
-
-APPLICANT_LABELS = {"name": ("申请人姓名或名称", "applicant name"), "id_type": ("证件类型", "ID type"),
-                    "id_number": ("证件号码", "ID number"), "phone": ("联系电话", "phone"),
-                    "email": ("电子邮箱", "email"), "address": ("通讯地址", "address")}
-REQUEST_LABELS = {"tracking_no": ("申请编号", "tracking number"), "form": ("获取方式", "form"),
-                  "description": ("申请内容", "description"), "received_on": ("收到日期", "received date"),
-                  "submitted_on": ("提交日期", "submitted date"), "decided_on": ("答复日期", "decision date")}
-
-
-class ApplicantIn(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
-    kind: str = Field(description="table 三 column: natural, commercial, research, social, legal, other_org")
-    name: str = Field(min_length=1, max_length=200)
-    id_type: str | None = None
-    id_number: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    address: str | None = None
-
-    @field_validator("kind")
-    @classmethod
-    def _kind(cls, v: str) -> str:
-        return resolve(v, applicant_kinds(), "申请人类型", "applicant kind")
-
-    @field_validator("name", "id_type", "id_number", "phone", "email", "address", mode="before")
-    @classmethod
-    def _text(cls, v: Any, info: Any) -> Any:
-        zh, en = APPLICANT_LABELS[info.field_name]
-        return lim.text(v, zh, en, limit=_length(Applicant.__table__.c[info.field_name]),
-                        required=info.field_name == "name")
-
-
-class RequestIn(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
-    applicant: ApplicantIn
-    channel: str
-    received_on: dt.date = Field(description="the day of receipt by the channel's rule (条例 第三十一条)")
-    submitted_on: dt.date | None = None
-    description: str = Field(min_length=1)
-    form: str | None = None
-    tracking_no: str | None = None
-    decided_on: dt.date | None = Field(default=None, description="for requests imported already decided")
-    outcome: str | None = None
-
-    @field_validator("channel")
-    @classmethod
-    def _channel(cls, v: str) -> str:
-        return resolve_channel(v)
-
-    @field_validator("tracking_no", "form", "description", "outcome", mode="before")
-    @classmethod
-    def _text(cls, v: Any, info: Any) -> Any:
-        zh, en = REQUEST_LABELS.get(info.field_name, ("办理结果", "outcome"))
-        col = Request.__table__.c.get(info.field_name)
-        return lim.text(v, zh, en, limit=_length(col) if col is not None else 200,
-                        line=info.field_name != "description", required=info.field_name == "description")
-
-    @field_validator("received_on", "submitted_on", "decided_on")
-    @classmethod
-    def _date(cls, v: dt.date | None, info: Any) -> dt.date | None:
-        zh, en = REQUEST_LABELS[info.field_name]
-        return None if v is None else lim.date(v, zh, en, today=None)
-
-
-class RequestView(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    tracking_no: str
-    year: int
-    applicant_name: str
-    applicant_kind: str
-    channel: str
-    received_on: dt.date
-    description: str
-    status: str
-    due_on: dt.date | None
-    correction_due_on: dt.date | None
-    payment_due_on: dt.date | None
-    closed_on: dt.date | None
-    outcome: str | None
-    on_time: bool | None
-    fee_amount: int | None
-
-
-def _view(r: Request) -> RequestView:
-    return RequestView(
-        tracking_no=r.tracking_no, year=r.year, applicant_name=r.applicant.name, applicant_kind=r.applicant_kind,
-        channel=r.channel, received_on=r.received_on, description=r.description, status=r.status,
-        due_on=r.due_on, correction_due_on=r.correction_due_on, payment_due_on=r.payment_due_on,
-        closed_on=r.closed_on, outcome=r.outcome, on_time=r.on_time, fee_amount=r.fee_amount,
-    )
 
 
 def _jsonable(v: Any) -> Any:
@@ -256,9 +165,17 @@ def _connect_error(url: str, e: Exception) -> XxgkError:
 
 
 def _retryable(e: DBAPIError) -> bool:
-    """A deadlock, a serialization failure (PostgreSQL), or SQLite still locked after the busy timeout."""
+    """A deadlock or a serialization failure (PostgreSQL): another clerk's transaction won."""
     code = getattr(e.orig, "sqlstate", None) or getattr(e.orig, "pgcode", None)
-    return code in ("40001", "40P01") or "database is locked" in str(e.orig)
+    return code in ("40001", "40P01")
+
+
+def _busy(e: DBAPIError) -> XxgkError | None:
+    """SQLite still locked after the busy timeout: a clear line rather than the driver's."""
+    if "database is locked" not in str(e.orig):
+        return None
+    return XxgkError("busy", f"数据库正被其他操作占用，{BUSY_TIMEOUT_S} 秒内未能写入，请稍后重试",
+                     f"the database stayed locked by another writer for {BUSY_TIMEOUT_S} s: try again later")
 
 
 class Office:
@@ -362,7 +279,7 @@ class Office:
 
     @actor.setter
     def actor(self, value: str) -> None:
-        self._actor = lim.text(value, "经办人", "user", limit=_length(AuditEntry.__table__.c.actor),
+        self._actor = lim.text(value, "经办人", "user", limit=lim.column_length(AuditEntry.__table__.c.actor),
                                required=True)  # type: ignore[assignment]
 
     @contextmanager
@@ -386,6 +303,9 @@ class Office:
             try:
                 return work()
             except DBAPIError as e:
+                busy = _busy(e)
+                if busy is not None:
+                    raise busy from None
                 if attempt == RETRIES - 1 or not _retryable(e):
                     raise
                 time.sleep(0.05 * (2 ** attempt) * (1 + secrets.randbelow(100) / 100))
@@ -398,8 +318,8 @@ class Office:
     # ------------------------------------------------------------ agencies
 
     def add_agency(self, code: str, name: str, kind: str = "department") -> Agency:
-        code = lim.text(code, "机关代码", "agency code", limit=_length(Agency.__table__.c.code)) or ""
-        name = lim.text(name, "机关名称", "agency name", limit=_length(Agency.__table__.c.name)) or ""
+        code = lim.text(code, "机关代码", "agency code", limit=lim.column_length(Agency.__table__.c.code)) or ""
+        name = lim.text(name, "机关名称", "agency name", limit=lim.column_length(Agency.__table__.c.name)) or ""
         if not code or not name:
             raise XxgkError("bad-agency", "机关代码和名称不能为空", "agency code and name are required")
         if kind not in ("department", "government"):
@@ -454,9 +374,9 @@ class Office:
         """Load an override table (a year's notice, local closures) into the database."""
         for year, source in overrides.years.items():
             lim.count(year, "日历年度", "calendar year", lo=lim.REGIME_START.year - 5, hi=9999)
-            lim.text(source, "放假通知", "calendar source", limit=_length(CalendarYear.__table__.c.source))
+            lim.text(source, "放假通知", "calendar source", limit=lim.column_length(CalendarYear.__table__.c.source))
         for _, note in overrides.days.values():
-            lim.text(note, "日历备注", "calendar note", limit=_length(CalendarDay.__table__.c.note))
+            lim.text(note, "日历备注", "calendar note", limit=lim.column_length(CalendarDay.__table__.c.note))
         with self.writing() as s:
             aid = self._agency(s, agency).id if agency else None
             self._lock(s, aid)
@@ -506,7 +426,7 @@ class Office:
         ``dry_run``: do everything, return what would be registered, and roll back.
         """
         today = today or dt.date.today()
-        items = [r if isinstance(r, RequestIn) else _validated(RequestIn, r) for r in requests]
+        items = [r if isinstance(r, RequestIn) else validated(RequestIn, r) for r in requests]
 
         def work() -> list[RequestView]:
             with self._sessions() as s, s.begin() as tx:
@@ -638,7 +558,7 @@ class Office:
         if on > today:
             raise XxgkError("bad-date", f"事件日期 {on} 晚于今天（{today}）", f"event date {on} is after today ({today})")
         lim.date(on, "事件日期", "event date", today=today)
-        data = _event_data({k: v for k, v in data.items() if v is not None})
+        data = event_data({k: v for k, v in data.items() if v is not None})
         return self._retry(lambda: self._record(agency, tracking_no, ek, on, data))
 
     def _record(self, agency: str, tracking_no: str, ek: clk.EventKind, on: dt.date,
@@ -813,8 +733,8 @@ class Office:
         today = today or dt.date.today()
         kind = resolve(kind, DOCUMENT_KINDS, "文件类型", "document kind")
         cols = Document.__table__.c
-        title = lim.text(title, "标题", "title", limit=_length(cols.title), required=True)  # type: ignore[assignment]
-        number = lim.text(number, "文号", "document number", limit=_length(cols.number), required=True)  # type: ignore[assignment]
+        title = lim.text(title, "标题", "title", limit=lim.column_length(cols.title), required=True)  # type: ignore[assignment]
+        number = lim.text(number, "文号", "document number", limit=lim.column_length(cols.number), required=True)  # type: ignore[assignment]
         lim.date(issued_on, "制发日期", "issued on", today=today, earliest=lim.EARLIEST_DOCUMENT)
         if repealed_on is not None:
             lim.date(repealed_on, "废止日期", "repealed on", today=today, earliest=lim.EARLIEST_DOCUMENT)
@@ -864,7 +784,7 @@ class Office:
         Every entry added is listed in the audit entry (so ``verify`` can tell one changed by hand).
         Returns (added, skipped)."""
         kind = resolve(kind, ACTION_KINDS, "台账类型", "ledger kind")
-        rows = [_action_row(r, today or dt.date.today()) for r in rows]
+        rows = [action_row(r, today or dt.date.today()) for r in rows]
         with self.writing() as s:
             a = self._agency(s, agency)
             self._lock(s, a.id)
@@ -894,7 +814,7 @@ class Office:
                    ref: str | None = None, today: dt.date | None = None) -> Appeal:
         kind = resolve(kind, appeal_kinds(), "复议诉讼类型", "appeal kind")
         lim.date(filed_on, "复议/诉讼日期", "appeal date", today=today or dt.date.today())
-        ref = lim.text(ref, "案号", "case number", limit=_length(Appeal.__table__.c.ref))
+        ref = lim.text(ref, "案号", "case number", limit=lim.column_length(Appeal.__table__.c.ref))
         with self.writing() as s:
             a = self._agency(s, agency)
             self._lock(s, a.id)
@@ -936,7 +856,7 @@ class Office:
         """The officer's narrative for one part (一 … 六) of the year's report."""
         from xxgk.template import template_for_year
 
-        _report_year(year)
+        report_year(year)
         t = template_for_year(year)
         part = resolve(part, {p.key: p.title for p in t.parts}, "报告部分", "report part")
         text = lim.text(text, "报告正文", "report text", line=False) or ""
@@ -958,7 +878,7 @@ class Office:
         from xxgk.office.tally import computed_cells
         from xxgk.template import template_for_year
 
-        _report_year(year)
+        report_year(year)
         t = template_for_year(year)
         if cell not in t.cell_ids:
             raise XxgkError("unknown-cell", f"{t.id}年版报告没有单元格 {cell}", f"no cell {cell} in template {t.id}")
@@ -985,7 +905,7 @@ class Office:
         """The year's report from the records (tables 二, 三, 四 and the officer's text)."""
         from xxgk.office.tally import tally
 
-        _report_year(year)
+        report_year(year)
         with self.session() as s:
             return tally(s, self._agency(s, agency), year)
 
@@ -1025,54 +945,6 @@ class Office:
             return verify(s, anchors or {})
 
 
-EVENT_TEXT = {"party": ("征求意见对象", "party", 200, True), "approver": ("批准人", "approver", 100, True),
-              "method": ("收费方式", "fee method", 20, True), "outcome": ("办理结果", "outcome", 200, True),
-              "note": ("备注", "note", 2000, False), "legal_basis": ("法律依据", "legal basis", lim.MAX_TEXT, False),
-              "reasons": ("理由", "reasons", lim.MAX_TEXT, False)}
-
-
-def _event_data(data: dict[str, Any]) -> dict[str, Any]:
-    """The details a caller may give an event, checked (JSON the same on both databases); the rest
-    (a fee amount, a template) the service works out itself."""
-    out: dict[str, Any] = {}
-    for k, v in data.items():
-        if k in EVENT_TEXT:
-            zh, en, limit, line = EVENT_TEXT[k]
-            out[k] = lim.text(v, zh, en, limit=limit, line=line)
-        elif k == "days":
-            out[k] = lim.count(v, "延长的工作日数", "extension days", lo=-lim.MAX_INT)
-        elif k == "pages":
-            out[k] = lim.count(v, "页数", "pages", hi=lim.MAX_PAGES)
-        elif k == "reply_by":
-            if isinstance(v, str):
-                try:
-                    v = dt.date.fromisoformat(v.strip())
-                except ValueError:
-                    raise XxgkError("bad-date", f"补正期限“{v}”不是有效日期（YYYY-MM-DD）",
-                                    f"correction deadline {v!r} is not a date (YYYY-MM-DD)") from None
-            out[k] = lim.date(v, "补正期限", "correction deadline", today=None).isoformat()
-        else:
-            raise XxgkError("bad-input", f"事件不接受字段 {k}", f"an event takes no field {k!r}")
-    return out
-
-
-def _report_year(year: int) -> int:
-    if isinstance(year, bool) or not isinstance(year, int) or not 2019 <= year <= dt.date.today().year + 1:
-        raise XxgkError("bad-year", f"年度 {year} 超出范围（现行年度报告格式自2019年起）",
-                        f"year {year} is out of range (the current report formats start in 2019)")
-    return year
-
-
-def _action_row(row: tuple[str, dt.date, Decimal | None], today: dt.date) -> tuple[str, dt.date, Decimal | None]:
-    """One ledger entry checked: its number, a date in the regime, an amount NUMERIC(18,2) holds."""
-    ref, on, amount = row
-    ref = lim.text(ref, "台账编号", "ledger number", limit=_length(Action.__table__.c.ref), required=True)  # type: ignore[assignment]
-    lim.date(on, f"台账 {ref} 的日期", f"the date of ledger entry {ref}", today=today, earliest=lim.EARLIEST_DOCUMENT)
-    if amount is not None:
-        amount = lim.amount(amount, f"台账 {ref} 的金额", f"the amount of ledger entry {ref}")
-    return ref, on, amount
-
-
 def _template_id(year: int) -> str:
     from xxgk.template import template_for_year
 
@@ -1096,17 +968,3 @@ def _project(r: Request, state: clk.Clock) -> None:
     r.outcome = state.outcome
     r.outcome_template = _template_id(state.closed_on.year) if state.closed_on else None
     r.on_time = state.on_time
-
-
-def _validated(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    from pydantic import ValidationError
-
-    try:
-        return model.model_validate(data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        ctx = err.get("ctx", {}).get("error")
-        if isinstance(ctx, XxgkError):
-            raise ctx from None
-        where = ".".join(str(x) for x in err["loc"])
-        raise XxgkError("bad-input", f"字段 {where} 无效：{err['msg']}", f"invalid field {where}: {err['msg']}") from None

@@ -301,3 +301,50 @@ def test_verify_command(o: Office, office_url: str):
     assert r.returncode == 1 and not data["ok"] and data["problems"][0]["code"] == "request-differs"
     r = _cli("office", "verify", "--anchor", "fgw:x:y", db=office_url)
     assert r.returncode == 2 and "--anchor" in r.stderr
+
+
+def test_the_documented_roles_keep_the_application_off_the_schema(office_url: str):
+    """docs/office.md's role separation, as written: the application role works the office, and
+    cannot truncate, delete, lift a trigger or change the schema (PostgreSQL only)."""
+    if not is_pg(office_url):
+        pytest.skip("roles are PostgreSQL's; SQLite has none (docs/office.md)")
+    import uuid
+
+    from conftest import PG_URL, _pg_admin
+
+    sfx = uuid.uuid4().hex[:8]
+    owner, app, db = f"xxgk_owner_{sfx}", f"xxgk_app_{sfx}", f"xxgk_roles_{sfx}"
+    admin = _pg_admin()
+    base = make_url(PG_URL)
+    with admin.connect() as c:
+        c.execute(text(f"CREATE ROLE {owner} LOGIN PASSWORD 'owner-pw'"))
+        c.execute(text(f"CREATE ROLE {app} LOGIN PASSWORD 'app-pw'"))
+        c.execute(text(f"CREATE DATABASE {db} OWNER {owner}"))
+    try:
+        owner_url = base.set(username=owner, password="owner-pw", database=db).render_as_string(hide_password=False)
+        app_url = base.set(username=app, password="app-pw", database=db).render_as_string(hide_password=False)
+        Office.open(owner_url).close()  # xxgk office init, as the owner
+        doc = (Path(__file__).resolve().parents[1] / "docs" / "office.md").read_text("utf-8")
+        grants = doc.split("-- as xxgk_owner, after")[1].split("```")[0].splitlines()[1:]
+        sql(owner_url, *(g.split("--")[0].strip().rstrip(";").replace("xxgk_app", app) for g in grants if g.strip()))
+        o = Office.open(app_url, actor="经办人")
+        try:
+            o.add_agency("fgw", "某局")
+            t = o.add_request("fgw", req(), today=TODAY).tracking_no
+            o.decide("fgw", t, D(2024, 10, 9), "granted", today=TODAY)
+            o.add_actions("fgw", "fees", [("F1", D(2024, 6, 1), 10)])
+            o.configure(fee_notice_pauses=False)
+            assert o.verify().ok and o.tally("fgw", 2024).cells["requests.granted.total"] == 1
+        finally:
+            o.close()
+        for attempt in ("TRUNCATE audit_entry", "ALTER TABLE audit_entry DISABLE TRIGGER USER",
+                        "DROP TRIGGER request_event_no_update ON request_event", "DELETE FROM action",
+                        "UPDATE audit_entry SET actor = 'x'", "CREATE TABLE forged (x int)"):
+            with pytest.raises(Exception, match="permission denied|must be owner"):
+                sql(app_url, attempt)
+    finally:
+        with admin.connect() as c:
+            c.execute(text(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)'))
+            c.execute(text(f"DROP ROLE IF EXISTS {app}"))
+            c.execute(text(f"DROP ROLE IF EXISTS {owner}"))
+        admin.dispose()

@@ -20,6 +20,7 @@ import os
 import re
 import secrets
 import time
+from collections import Counter, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -433,7 +434,10 @@ class Office:
                 s.connection(execution_options={WRITE: True})
                 a = self._agency(s, agency)
                 self._lock(s, a.id)
-                views = [self._add_request(s, a, req, today) for req in items]
+                own = {(r.tracking_no or "").strip() for r in items} - {""}
+                wanted = Counter(r.received_on.year for r in items if not (r.tracking_no or "").strip())
+                numbers = {y: self._reserve(s, a.id, y, k, own) for y, k in sorted(wanted.items())}
+                views = [self._add_request(s, a, req, today, numbers) for req in items]
                 if dry_run:
                     tx.rollback()
                 return views
@@ -467,7 +471,8 @@ class Office:
                 out.append(XxgkError("database", f"数据库拒绝此行：{first}", f"the database refused the row: {first}"))
         return out
 
-    def _add_request(self, s: Session, a: Agency, req: RequestIn, today: dt.date) -> RequestView:
+    def _add_request(self, s: Session, a: Agency, req: RequestIn, today: dt.date,
+                     numbers: dict[int, deque[str]]) -> RequestView:
         if req.received_on > today:
             raise XxgkError("bad-date", f"收到日期 {req.received_on} 晚于今天（{today}）",
                             f"received on {req.received_on}, which is after today ({today})")
@@ -486,7 +491,7 @@ class Office:
         year = req.received_on.year
         tracking = (req.tracking_no or "").strip()
         if not tracking:
-            tracking = self._next_tracking(s, a.id, year)  # checked free
+            tracking = numbers[year].popleft()  # reserved for this batch, checked free
         elif s.scalar(select(Request.id).where(Request.agency_id == a.id, Request.tracking_no == tracking)):
             raise XxgkError("duplicate-tracking", f"申请编号已存在：{tracking}",
                             f"tracking number already exists: {tracking}")
@@ -520,26 +525,31 @@ class Office:
         self._audit(s, a.id, "request", r.id, "received", None, snapshot(r))
         return _view(r)
 
-    def _next_tracking(self, s: Session, agency_id: int, year: int) -> str:
-        """``YEAR-NNNN``: the agency's year counter, advanced by one atomic upsert (the row stays
-        locked until the transaction ends, so no two clerks get one number); a number an imported
-        ledger already used is skipped. A new counter starts after the year's requests already held."""
+    def _reserve(self, s: Session, agency_id: int, year: int, k: int, explicit: set[str]) -> deque[str]:
+        """``k`` numbers ``YEAR-NNNN`` for the agency's year: its counter advanced by one atomic upsert
+        (the row stays locked until the transaction ends, so no two clerks get one number); numbers an
+        imported ledger already used, or this batch brings, are skipped. A new counter starts after
+        the year's requests already held."""
         if s.get_bind().dialect.name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert as dialect_insert
         else:
             from sqlalchemy.dialects.sqlite import insert as dialect_insert
         c = TrackingCounter.__table__.c
-        held = (select(func.count() + 1).select_from(Request)
-                .where(Request.agency_id == agency_id, Request.year == year).scalar_subquery())
-        upsert = (dialect_insert(TrackingCounter.__table__).values(agency_id=agency_id, year=year, n=held)
-                  .on_conflict_do_update(index_elements=[c.agency_id, c.year], set_={"n": c.n + 1})
-                  .returning(c.n))
-        while True:
-            n = s.execute(upsert).scalar_one()
-            tracking = f"{year}-{n:04d}"
-            if not s.scalar(select(Request.id).where(Request.agency_id == agency_id,
-                                                     Request.tracking_no == tracking)):
-                return tracking
+        out: deque[str] = deque()
+        while len(out) < k:
+            need = k - len(out)
+            held = (select(func.count() + need).select_from(Request)
+                    .where(Request.agency_id == agency_id, Request.year == year).scalar_subquery())
+            last = s.execute(dialect_insert(TrackingCounter.__table__).values(agency_id=agency_id, year=year, n=held)
+                             .on_conflict_do_update(index_elements=[c.agency_id, c.year], set_={"n": c.n + need})
+                             .returning(c.n)).scalar_one()
+            numbers = [f"{year}-{n:04d}" for n in range(last - need + 1, last + 1)]
+            taken = set()
+            for i in range(0, len(numbers), 1000):
+                taken |= set(s.scalars(select(Request.tracking_no).where(
+                    Request.agency_id == agency_id, Request.tracking_no.in_(numbers[i:i + 1000]))))
+            out.extend(n for n in numbers if n not in taken and n not in explicit)
+        return out
 
     def record(self, agency: str, tracking_no: str, kind: str | clk.EventKind, on: dt.date, *,
                today: dt.date | None = None, **data: Any) -> RequestView:

@@ -29,6 +29,7 @@ office_app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 out = Console(highlight=False, soft_wrap=True, markup=False)  # user text may hold [brackets]
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 Db = Annotated[str | None, typer.Option("--db", envvar="XXGK_DATABASE_URL",
                                         help="数据库 URL（默认 sqlite:///xxgk-office.db）/ database URL")]
@@ -72,6 +73,33 @@ def opened(db: str | None, user: str | None = None, create: bool = False) -> Ite
         office.close()
 
 
+APPLICANT_KEYS = ("name", "kind", "id_type", "id_number", "phone", "email", "address")
+
+
+def _applicant_file(source: str) -> dict[str, Any]:
+    """An applicant from a TOML or JSON file (or standard input, ``-``)."""
+    import tomllib
+
+    from xxgk.office.private import read_secret
+
+    text = read_secret(source, "申请人", "applicant")
+    try:
+        data = json.loads(text) if text.lstrip().startswith("{") else tomllib.loads(text)
+    except (ValueError, tomllib.TOMLDecodeError) as e:
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        raise XxgkError("bad-file", f"申请人文件不是有效的 TOML 或 JSON：{first}",
+                        f"the applicant file is not valid TOML or JSON: {first}") from None
+    if isinstance(data.get("applicant"), dict):
+        data = data["applicant"]
+    if not isinstance(data, dict):
+        raise XxgkError("bad-file", "申请人文件应为键值表", "the applicant file must be a table of keys")
+    unknown = sorted(set(data) - set(APPLICANT_KEYS))
+    if unknown:
+        raise XxgkError("bad-file", f"申请人文件有未知的键：{'、'.join(map(str, unknown))}（可用：{'、'.join(APPLICANT_KEYS)}）",
+                        f"unknown keys in the applicant file: {', '.join(map(str, unknown))}")
+    return {k: v for k, v in data.items() if v is not None}
+
+
 def _views_table(views: list[Any], title: str) -> None:
     from xxgk.office.clock import STATUS_LABELS, Status
 
@@ -108,11 +136,49 @@ def _print_view(v: Any, fmt: Fmt) -> None:
 @office_app.command()
 def init(db: Db = None) -> None:
     """创建或升级数据库 / create or upgrade the database (Alembic migrations)."""
-    from xxgk.office.service import database_url
+    from xxgk.office.service import database_url, safe_url
 
     with opened(db, create=True):
         pass
-    out.print(f"数据库已就绪 / database ready: {database_url(db)}")
+    out.print(f"数据库已就绪 / database ready: {safe_url(database_url(db))}")
+
+
+@office_app.command("verify")
+def verify(
+    anchor: Annotated[list[str] | None, typer.Option(
+        "--anchor", help="以前记下的链头 机关代码:序号:哈希（可重复；数据库级用 database）/ a chain head noted "
+        "earlier, CODE:SEQ:HASH")] = None,
+    fmt: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.text, db: Db = None,
+) -> None:
+    """核验历史记录：哈希链、申请记录与事件、各记录与审计日志；发现问题则逐条说明并以 1 退出 / verify the
+    history: the hash chains, requests against their events, rows against the audit trail (exit 1 on a problem)."""
+    anchors: dict[str, tuple[int, str]] = {}
+    for a in anchor or []:
+        name, _, rest = a.rpartition(":")
+        name, _, seq = name.rpartition(":")
+        if not name or not seq.isdigit() or len(rest) != 64:
+            raise XxgkError("usage", f"--anchor 应为 机关代码:序号:哈希：{a}", f"--anchor takes CODE:SEQ:HASH: {a}")
+        anchors[name] = (int(seq), rest.lower())
+    with opened(db) as o:
+        v = o.verify(anchors)
+    if fmt is Fmt.json:
+        sys.stdout.write(json.dumps({
+            "ok": v.ok, "events": v.events, "audit_entries": v.audit_entries, "requests": v.requests,
+            "heads": {k: {"seq": n, "hash": h} for k, (n, h) in v.heads.items()},
+            "problems": [{"code": p.code, "message": p.message, "message_en": p.message_en} for p in v.problems],
+        }, ensure_ascii=False, indent=1) + "\n")
+    else:
+        for p in v.problems:
+            out.print(str(p))
+        if v.ok:
+            out.print(f"记录完整：{v.events} 个事件、{v.audit_entries} 条审计记录、{v.requests} 件申请均与哈希链和审计日志一致"
+                      f" / the records hold: {v.events} events, {v.audit_entries} audit entries, {v.requests} requests")
+        else:
+            out.print(f"发现 {len(v.problems)} 处问题 / {len(v.problems)} problems found")
+        for name, (n, h) in v.heads.items():
+            out.print(f"链头 / head  {name}:{n}:{h}")
+    if not v.ok:
+        raise typer.Exit(1)
 
 
 @office_app.command("settings")
@@ -156,24 +222,39 @@ def agencies(db: Db = None) -> None:
 @office_app.command("add")
 def add(
     agency: AgencyArg,
-    applicant: Annotated[str, typer.Option("--applicant", help="申请人姓名或名称", show_default=False)],
     received: Annotated[str, typer.Option("--received", help="收到日期（按渠道规则）", show_default=False)],
     description: Annotated[str, typer.Option("--description", help="申请内容", show_default=False)],
-    kind: Annotated[str, typer.Option("--kind", help="申请人类型：自然人、商业企业… 或 natural…")] = "natural",
+    applicant: Annotated[str | None, typer.Option("--applicant", help="申请人姓名或名称")] = None,
+    applicant_file: Annotated[str | None, typer.Option(
+        "--applicant-file", help="申请人信息文件（TOML 或 JSON：name、kind、id_type、id_number、phone、email、"
+        "address），- 为标准输入；证件号码、电话不必写在命令行上 / the applicant from a file or stdin (-)")] = None,
+    kind: Annotated[str | None, typer.Option("--kind", help="申请人类型：自然人、商业企业… 或 natural…（默认自然人）")] = None,
     channel: Annotated[str, typer.Option("--channel", help="in_person | registered_post | ordinary_letter | "
                                          "online | fax | email")] = "online",
     submitted: Annotated[str | None, typer.Option("--submitted", help="申请人提交/寄出日期")] = None,
-    id_number: Annotated[str | None, typer.Option("--id-number", help="证件号码")] = None,
-    phone: Annotated[str | None, typer.Option("--phone")] = None,
+    id_number: Annotated[str | None, typer.Option("--id-number", help="证件号码（会留在命令历史中，宜用 --applicant-file）")] = None,
+    phone: Annotated[str | None, typer.Option("--phone", help="联系电话（宜用 --applicant-file）")] = None,
     email: Annotated[str | None, typer.Option("--email")] = None,
     form: Annotated[str | None, typer.Option("--form", help="提供形式：纸质、电子…")] = None,
     tracking_no: Annotated[str | None, typer.Option("--tracking-no", help="自定编号（默认 年份-序号）")] = None,
     today: Today = None, fmt: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.text,
     db: Db = None, user: User = None,
 ) -> None:
-    """登记收到的申请，给出编号和答复期限 / register a request: prints its tracking number and due date."""
-    item = {"applicant": {"kind": kind, "name": applicant, "id_number": id_number, "phone": phone, "email": email},
-            "channel": channel, "received_on": parse_date(received, "收到日期"), "description": description,
+    """登记收到的申请，给出编号和答复期限 / register a request: prints its tracking number and due date.
+
+    证件号码和电话可放在文件中或由标准输入给出，不出现在进程列表和命令历史中 / ID numbers and phone numbers
+    can come from a file or standard input (--applicant-file), never visible in ps or the shell history."""
+    person = _applicant_file(applicant_file) if applicant_file else {}
+    given = {"name": applicant, "kind": kind, "id_number": id_number, "phone": phone, "email": email}
+    for k, v in given.items():
+        if v is not None and k in person and person[k] != v:
+            raise XxgkError("usage", f"--{k.replace('_', '-')} 与申请人文件不一致", f"--{k} differs from the applicant file")
+        if v is not None:
+            person[k] = v
+    if not person.get("name"):
+        raise XxgkError("usage", "需要申请人：--applicant 或 --applicant-file", "give --applicant or --applicant-file")
+    person.setdefault("kind", "natural")
+    item = {"applicant": person, "channel": channel, "received_on": parse_date(received, "收到日期"), "description": description,
             "submitted_on": parse_date(submitted, "提交日期") if submitted else None, "form": form,
             "tracking_no": tracking_no}
     with opened(db, user) as o:
@@ -467,7 +548,6 @@ def report(
     db: Db = None,
 ) -> None:
     """由台账记录生成年度报告（表二、三、四及正文），可直接输出官方格式 / the year's report from the records."""
-    from xxgk import export
 
     with opened(db) as o:
         r = o.tally(agency, year)
@@ -486,10 +566,13 @@ def report(
     if output is None:
         sys.stdout.write(data)  # type: ignore[arg-type]
     else:
-        if output.is_dir():
-            raise XxgkError("usage", f"输出路径是文件夹：{output}", f"the output path is a folder: {output}")
-        export.write_atomic(output, data)
+        from xxgk.office.private import write_private
+
+        write_private(output, data)  # owner-only: the office's files are the office's
         out.print(f"已输出 / written: {output}")
+    for d in r.diagnostics:
+        if d.kind == "records-differ":
+            err.print(f"警告 / warning: {d.message}")
 
 
 @office_app.command("compare")

@@ -1,9 +1,12 @@
 """The office's records: SQLAlchemy 2 models (schema managed by Alembic, see ``migrations/``).
 
 Every record belongs to an agency. Request events and audit entries are append-only: the
-migration installs triggers that refuse UPDATE and DELETE on them, in SQLite and PostgreSQL alike.
-The request row itself is a projection of its events (status, due date, outcome), kept for lists
-and tallies; the events are the record.
+migrations install triggers that refuse UPDATE, DELETE, ``INSERT OR REPLACE`` over an existing row
+(SQLite) and TRUNCATE (PostgreSQL) on them. Each event and audit entry is also a link of its
+agency's hash chain (``chain_seq``, ``chain_hash``; the newest link in :class:`ChainHead`), so that
+what the triggers cannot stop (the database owner) is still detected by ``xxgk office verify``.
+The request row itself is a projection of its events (status, due date, outcome), kept for lists;
+the annual tally counts table 三 from the events, and ``verify`` checks the projection against them.
 """
 
 from __future__ import annotations
@@ -105,7 +108,8 @@ class RequestEvent(Base):
     """One thing that happened to a request. Append-only."""
 
     __tablename__ = "request_event"
-    __table_args__ = (UniqueConstraint("request_id", "seq", name="uq_event_seq"),)
+    __table_args__ = (UniqueConstraint("request_id", "seq", name="uq_event_seq"),
+                      Index("ix_event_chain", "agency_id", "chain_seq", unique=True))
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     request_id: Mapped[int] = mapped_column(ForeignKey("request.id"), index=True)
@@ -115,13 +119,16 @@ class RequestEvent(Base):
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     actor: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    chain_seq: Mapped[int | None] = mapped_column(Integer)
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditEntry(Base):
     """Who changed what, when, with the record before and after. Append-only."""
 
     __tablename__ = "audit_entry"
-    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),)
+    __table_args__ = (Index("ix_audit_entity", "entity", "entity_id"),
+                      Index("ix_audit_chain", "agency_id", "chain_seq", unique=True))
     id: Mapped[int] = mapped_column(primary_key=True)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"), index=True)
     entity: Mapped[str] = mapped_column(String(40))
@@ -131,6 +138,8 @@ class AuditEntry(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    chain_seq: Mapped[int | None] = mapped_column(Integer)
+    chain_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class Document(Base):
@@ -225,6 +234,25 @@ class Setting(Base):
     __tablename__ = "setting"
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ChainHead(Base):
+    """The newest link of one hash chain: an agency's events and audit entries (``chain`` = its id),
+    or the database-wide audit entries (``chain`` = 0). Locked while a transaction appends to it."""
+
+    __tablename__ = "chain_head"
+    chain: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class TrackingCounter(Base):
+    """The last tracking number generated for one agency and year (``YEAR-NNNN``), taken atomically."""
+
+    __tablename__ = "tracking_counter"
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), primary_key=True, autoincrement=False)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(Integer)
 
 
 # The corpus's tables share this Base (one schema, one migration history): declared on import.

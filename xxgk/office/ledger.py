@@ -14,9 +14,12 @@ row twice:
    number already in the database, a date after today, a year the working-day calendar does not
    know, an outcome the request's history does not allow), with no second copy of those rules here.
 
-The rows that pass both are then written by one ``Office.add_requests`` call: one transaction, so a
-failure leaves nothing half-written. A dry run replays that same call in a transaction that is
-rolled back, so it reports exactly what an import would take, generated tracking numbers included.
+The rows that pass both are then written by ``Office.add_requests``: with ``strict``, all in one
+transaction (nothing is written unless everything is); otherwise in transactions of ``CHUNK`` rows,
+so a long import holds the database's write lock only a moment at a time and other clerks are not
+kept waiting (a chunk that fails after all is taken row by row, each bad row reported). A dry run
+replays one call in a transaction that is rolled back, so it reports exactly what an import would
+take, generated tracking numbers included.
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ if TYPE_CHECKING:
 MAX_BYTES = 20 * 1024 * 1024  # a ledger file, as stored
 MAX_UNZIPPED = 200 * 1024 * 1024  # an XLSX, unpacked (a zip bomb is refused before openpyxl sees it)
 MAX_ROWS = 100_000
+CHUNK = 200  # rows written per transaction by a non-strict import
 
 # ---------------------------------------------------------------- fields and their headers
 
@@ -534,9 +538,10 @@ def import_ledger(office: Office, agency: str, path: Path, *, mapping: dict[str,
                   sheet: str | None = None) -> ImportResult:
     """Import ``agency``'s ledger at ``path`` into ``office`` (an :class:`~xxgk.office.service.Office`).
 
-    Bad rows are reported in ``rejected`` with their reason. Not strict: the good rows are all
-    written in one transaction. Strict: nothing is written if any row is bad. Dry run: nothing is
-    written; the result is what the import would do.
+    Bad rows are reported in ``rejected`` with their reason. Not strict: the good rows are written
+    in transactions of ``CHUNK`` rows (other clerks write in between). Strict: one transaction, and
+    nothing is written if any row is bad. Dry run: nothing is written; the result is what the
+    import would do.
     """
     today = today or dt.date.today()
     office.agency(agency)  # an unknown agency is an error before the file is read
@@ -562,14 +567,37 @@ def import_ledger(office: Office, agency: str, path: Path, *, mapping: dict[str,
         return result
     # rows with their own tracking numbers first, so a generated number never takes one the ledger uses
     order = sorted(good, key=lambda r: (r.tracking_no is None, r.row))
-    items = [r.data for r in order]
     if dry_run:
-        views = _rehearse(office, agency, items, today)  # type: ignore[arg-type]
+        views = _rehearse(office, agency, [r.data for r in order], today)  # type: ignore[misc]
+        by_row = {r.row: v.tracking_no for r, v in zip(order, views, strict=True)}
+    elif strict:
+        views = office.add_requests(agency, [r.data for r in order], today=today)  # type: ignore[misc]
+        by_row = {r.row: v.tracking_no for r, v in zip(order, views, strict=True)}
     else:
-        views = office.add_requests(agency, items, today=today)
-    by_row = {r.row: v.tracking_no for r, v in zip(order, views, strict=True)}
-    result.taken = [by_row[r.row] for r in good]
+        by_row = _write_in_chunks(office, agency, order, today, result)
+    result.taken = [by_row[r.row] for r in good if r.row in by_row]
     return result
+
+
+def _write_in_chunks(office: Office, agency: str, order: list[LedgerRow], today: dt.date,
+                     result: ImportResult) -> dict[int, str]:
+    """Write the rows CHUNK at a time; a chunk refused (another clerk took a number meanwhile) is
+    written row by row, each row that fails rejected with its reason."""
+    by_row: dict[int, str] = {}
+    for i in range(0, len(order), CHUNK):
+        chunk = order[i:i + CHUNK]
+        try:
+            views = office.add_requests(agency, [r.data for r in chunk], today=today)  # type: ignore[misc]
+        except XxgkError:
+            for r in chunk:
+                try:
+                    by_row[r.row] = office.add_request(agency, r.data, today=today).tracking_no  # type: ignore[arg-type]
+                except XxgkError as e:
+                    result.rejected.append((r.row, f"第{r.row}行：{e.message}", f"row {r.row}: {e.message_en}"))
+            result.rejected.sort()
+            continue
+        by_row.update((r.row, v.tracking_no) for r, v in zip(chunk, views, strict=True))
+    return by_row
 
 
 def _same(office: Office, agency: str, data: dict[str, Any]) -> str | None:
@@ -629,9 +657,9 @@ def _export_row(v: RequestView) -> list[Any]:
 
 def export_requests(views: Sequence[RequestView], path: Path, fmt: str | None = None) -> Path:
     """Write ``views`` (:class:`~xxgk.office.service.RequestView`) to ``path`` as CSV (UTF-8 with
-    BOM, for Excel) or XLSX, chosen by ``fmt`` or the suffix; all of it or nothing. The file
-    imports back with :func:`import_ledger`."""
-    from xxgk.export import write_atomic
+    BOM, for Excel) or XLSX, chosen by ``fmt`` or the suffix; all of it or nothing, readable by its
+    owner only (it holds applicants' names). The file imports back with :func:`import_ledger`."""
+    from xxgk.office.private import write_private
 
     path = Path(path)
     fmt = (fmt or path.suffix.lstrip(".")).lower()
@@ -640,7 +668,7 @@ def export_requests(views: Sequence[RequestView], path: Path, fmt: str | None = 
                         f"the export format must be csv or xlsx: {fmt or path.name}")
     rows = [_export_row(v) for v in views]
     data = _to_csv(rows) if fmt == "csv" else _to_xlsx(rows)
-    write_atomic(path, data)
+    write_private(path, data)
     return path
 
 

@@ -2,27 +2,40 @@
 
 One :class:`Office` wraps a database (SQLite file by default, PostgreSQL by URL). Every method runs
 in one transaction: it either writes everything or nothing. Every change to a request is an event
-(append-only) and an audit entry (who, when, before, after); the request row is the projection of
-its events through :func:`xxgk.office.clock.replay`.
+(append-only) and an audit entry (who, when, before, after), each a link of the agency's hash chain
+(:mod:`xxgk.office.chain`); the request row is the projection of its events through
+:func:`xxgk.office.clock.replay`, and :meth:`Office.verify` checks all of it.
+
+Concurrency: a write transaction first locks its agency's chain head (PostgreSQL ``FOR UPDATE``;
+SQLite ``BEGIN IMMEDIATE``, WAL, a 30 s busy timeout), so clerks of one agency queue for a few
+milliseconds instead of failing; tracking numbers come from a per-agency-per-year counter taken with
+an atomic upsert; a deadlock or serialization failure is retried. Every value is checked by
+:mod:`xxgk.office.limits` first, so SQLite and PostgreSQL accept exactly the same data.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator
+import re
+import secrets
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
 from importlib import resources
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
-from sqlalchemy import Engine, create_engine, event, func, inspect, select
-from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError, ProgrammingError
+from sqlalchemy import Connection, Engine, create_engine, event, func, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from xxgk.errors import XxgkError
+from xxgk.office import chain
 from xxgk.office import clock as clk
+from xxgk.office import limits as lim
 from xxgk.office.db import (
     Action,
     Agency,
@@ -36,8 +49,19 @@ from xxgk.office.db import (
     ReportText,
     Request,
     RequestEvent,
+    TrackingCounter,
     utcnow,
 )
+from xxgk.office.inputs import (  # noqa: F401 - ApplicantIn is imported from here too
+    ApplicantIn,
+    RequestIn,
+    RequestView,
+    action_row,
+    event_data,
+    report_year,
+    validated,
+)
+from xxgk.office.inputs import view as _view
 from xxgk.office.vocab import (
     ACTION_KINDS,
     CHANNELS,
@@ -47,84 +71,28 @@ from xxgk.office.vocab import (
     WITHDRAWN_OUTCOME,
     appeal_kinds,
     appeal_outcomes,
-    applicant_kinds,
     outcome_for,
     resolve,
-    resolve_channel,
 )
 from xxgk.workdays import Calendar, Overrides
 
 DEFAULT_URL = "sqlite:///xxgk-office.db"
 FEES_IN_FORCE = dt.date(2021, 1, 1)  # 国办函〔2020〕109号: 本办法自2021年1月1日起施行
+BUSY_TIMEOUT_S = 30  # SQLite: how long a writer waits for another's transaction before giving up
+RETRIES = 5  # a write refused by a deadlock or a serialization failure is tried again this often
+T = TypeVar("T")
 
 
 def database_url(url: str | None = None) -> str:
     return url or os.environ.get("XXGK_DATABASE_URL") or DEFAULT_URL
 
 
-# ---------------------------------------------------------------- inputs (validated) and views
-
-
-class ApplicantIn(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
-    kind: str = Field(description="table 三 column: natural, commercial, research, social, legal, other_org")
-    name: str = Field(min_length=1, max_length=200)
-    id_type: str | None = None
-    id_number: str | None = None
-    phone: str | None = None
-    email: str | None = None
-    address: str | None = None
-
-    @field_validator("kind")
-    @classmethod
-    def _kind(cls, v: str) -> str:
-        return resolve(v, applicant_kinds(), "申请人类型", "applicant kind")
-
-
-class RequestIn(BaseModel):
-    model_config = ConfigDict(str_strip_whitespace=True)
-    applicant: ApplicantIn
-    channel: str
-    received_on: dt.date = Field(description="the day of receipt by the channel's rule (条例 第三十一条)")
-    submitted_on: dt.date | None = None
-    description: str = Field(min_length=1)
-    form: str | None = None
-    tracking_no: str | None = None
-    decided_on: dt.date | None = Field(default=None, description="for requests imported already decided")
-    outcome: str | None = None
-
-    @field_validator("channel")
-    @classmethod
-    def _channel(cls, v: str) -> str:
-        return resolve_channel(v)
-
-
-class RequestView(BaseModel):
-    model_config = ConfigDict(from_attributes=True)
-    tracking_no: str
-    year: int
-    applicant_name: str
-    applicant_kind: str
-    channel: str
-    received_on: dt.date
-    description: str
-    status: str
-    due_on: dt.date | None
-    correction_due_on: dt.date | None
-    payment_due_on: dt.date | None
-    closed_on: dt.date | None
-    outcome: str | None
-    on_time: bool | None
-    fee_amount: int | None
-
-
-def _view(r: Request) -> RequestView:
-    return RequestView(
-        tracking_no=r.tracking_no, year=r.year, applicant_name=r.applicant.name, applicant_kind=r.applicant_kind,
-        channel=r.channel, received_on=r.received_on, description=r.description, status=r.status,
-        due_on=r.due_on, correction_due_on=r.correction_due_on, payment_due_on=r.payment_due_on,
-        closed_on=r.closed_on, outcome=r.outcome, on_time=r.on_time, fee_amount=r.fee_amount,
-    )
+def safe_url(url: str) -> str:
+    """The URL with its password masked, for every message and output."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - a malformed URL: mask what looks like user:password@
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
 
 
 def _jsonable(v: Any) -> Any:
@@ -139,11 +107,42 @@ def snapshot(obj: Any) -> dict[str, Any]:
     return {c.key: _jsonable(getattr(obj, c.key)) for c in inspect(obj).mapper.column_attrs}
 
 
+WRITE = "xxgk_write"  # execution option: this transaction writes (SQLite: BEGIN IMMEDIATE)
+
+
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    # xxgk emits BEGIN itself (_sqlite_begin): the driver's own transaction handling is off
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
-    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA journal_mode=WAL")  # readers never wait for the writer, nor it for them
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
     cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """A writing transaction takes SQLite's write lock at BEGIN (waiting up to the busy timeout):
+    begun as a reader and upgraded later, it could be refused at once ("database is locked")
+    when another writer committed in between."""
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+
+
+def _create_private_sqlite(url: str) -> None:
+    """Create a new SQLite database file readable by its owner only (0600); SQLite gives its -wal and
+    -shm files the same mode. An existing file keeps its mode."""
+    try:
+        path = make_url(url).database
+    except Exception:  # noqa: BLE001 - a malformed URL is reported when the engine is made
+        return
+    if not path or path == ":memory:" or path.startswith("file:") or os.path.exists(path):
+        return
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+    except OSError as e:
+        raise XxgkError("database", f"无法创建数据库文件 {path}：{e.strerror}",
+                        f"cannot create the database file {path}: {e.strerror}") from None
 
 
 def migrate(engine: Engine) -> None:
@@ -153,15 +152,31 @@ def migrate(engine: Engine) -> None:
 
     cfg = Config()
     cfg.set_main_option("script_location", str(resources.files("xxgk.office") / "migrations"))
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{WRITE: True})
+        with conn.begin():
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, "head")
 
 
 def _connect_error(url: str, e: Exception) -> XxgkError:
-    safe = url.split("@")[-1] if "@" in url else url
+    safe = safe_url(url)
     first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
     return XxgkError("database", f"无法连接数据库 {safe}：{first}", f"cannot open the database {safe}: {first}")
+
+
+def _retryable(e: DBAPIError) -> bool:
+    """A deadlock or a serialization failure (PostgreSQL): another clerk's transaction won."""
+    code = getattr(e.orig, "sqlstate", None) or getattr(e.orig, "pgcode", None)
+    return code in ("40001", "40P01")
+
+
+def _busy(e: DBAPIError) -> XxgkError | None:
+    """SQLite still locked after the busy timeout: a clear line rather than the driver's."""
+    if "database is locked" not in str(e.orig):
+        return None
+    return XxgkError("busy", f"数据库正被其他操作占用，{BUSY_TIMEOUT_S} 秒内未能写入，请稍后重试",
+                     f"the database stayed locked by another writer for {BUSY_TIMEOUT_S} s: try again later")
 
 
 class Office:
@@ -169,7 +184,7 @@ class Office:
 
     def __init__(self, engine: Engine, *, actor: str = "system", rules: clk.Rules | None = None) -> None:
         self.engine = engine
-        self.actor = actor
+        self.actor = actor  # checked by the setter below
         self.rules = rules or clk.Rules()
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         self._calendars: dict[int | None, Calendar] = {}
@@ -184,29 +199,34 @@ class Office:
             if path and path != ":memory:" and not os.path.exists(path):
                 raise XxgkError("database", f"数据库不存在：{path}（请先运行 xxgk office init）",
                                 f"no database at {path} (run xxgk office init first)")
+        if url.startswith("sqlite:///") and create:
+            _create_private_sqlite(url)
         try:
             # psycopg's server-side prepared statements get a generic plan made while the tables are
             # small (lookups by tracking number then ignore their index as the table grows): off.
-            args = {"prepare_threshold": None} if url.startswith("postgresql+psycopg") else {}
+            args: dict[str, Any] = {"prepare_threshold": None} if url.startswith("postgresql+psycopg") else {}
+            if url.startswith("sqlite"):
+                args["timeout"] = BUSY_TIMEOUT_S
             engine = create_engine(url, connect_args=args)
         except ModuleNotFoundError as e:
             raise XxgkError("database", f"缺少数据库驱动 {e.name}：请安装 pip install 'xxgk[postgres]'",
                             f"missing database driver {e.name}: pip install 'xxgk[postgres]'") from None
         except Exception as e:  # a malformed URL
-            raise XxgkError("database", f"数据库 URL 格式错误：{url}（例如 sqlite:///office.db 或 "
+            raise XxgkError("database", f"数据库 URL 格式错误：{safe_url(url)}（例如 sqlite:///office.db 或 "
                             "postgresql+psycopg://user@host/db）",
-                            f"malformed database URL: {url} (e.g. sqlite:///office.db or "
+                            f"malformed database URL: {safe_url(url)} (e.g. sqlite:///office.db or "
                             "postgresql+psycopg://user@host/db)") from e
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
         try:
             if create:
                 migrate(engine)
             else:
                 with engine.connect() as conn:
                     if not inspect(conn).has_table("request"):
-                        raise XxgkError("database", f"数据库尚未初始化：{url}（请先运行 xxgk office init）",
-                                        f"the database is not initialised: {url} (run xxgk office init)")
+                        raise XxgkError("database", f"数据库尚未初始化：{safe_url(url)}（请先运行 xxgk office init）",
+                                        f"the database is not initialised: {safe_url(url)} (run xxgk office init)")
         except (OperationalError, ProgrammingError, DatabaseError) as e:
             raise _connect_error(url, e) from None
         office = cls(engine, actor=actor, rules=rules)
@@ -238,7 +258,8 @@ class Office:
         for key in values:
             if key not in self.SETTINGS:
                 raise XxgkError("unknown-setting", f"未知的设置：{key}", f"unknown setting: {key}")
-        with self.session() as s:
+        with self.writing() as s:
+            self._lock(s, None)
             for key, value in values.items():
                 row = s.get(Setting, key)
                 before = dict(row.value) if row else None
@@ -253,21 +274,59 @@ class Office:
     def close(self) -> None:
         self.engine.dispose()
 
+    @property
+    def actor(self) -> str:
+        return self._actor
+
+    @actor.setter
+    def actor(self, value: str) -> None:
+        self._actor = lim.text(value, "经办人", "user", limit=lim.column_length(AuditEntry.__table__.c.actor),
+                               required=True)  # type: ignore[assignment]
+
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A transaction that reads (it may write, but on SQLite it does not queue for the write lock)."""
         with self._sessions() as s, s.begin():
             yield s
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A transaction that writes: on SQLite it takes the write lock at BEGIN (waiting for other
+        writers up to the busy timeout), so it never fails half-way for a lock."""
+        with self._sessions() as s, s.begin():
+            s.connection(execution_options={WRITE: True})
+            yield s
+
+    def _retry(self, work: Callable[[], T]) -> T:
+        """Run a whole transaction again when the database refused it for a deadlock or a
+        serialization failure (another clerk's transaction won); any other error is the caller's."""
+        for attempt in range(RETRIES):
+            try:
+                return work()
+            except DBAPIError as e:
+                busy = _busy(e)
+                if busy is not None:
+                    raise busy from None
+                if attempt == RETRIES - 1 or not _retryable(e):
+                    raise
+                time.sleep(0.05 * (2 ** attempt) * (1 + secrets.randbelow(100) / 100))
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _lock(self, s: Session, agency_id: int | None) -> None:
+        """Take the agency's chain (its history) for this transaction: writers of one agency queue here."""
+        chain.lock_head(s, chain.chain_of(agency_id))
 
     # ------------------------------------------------------------ agencies
 
     def add_agency(self, code: str, name: str, kind: str = "department") -> Agency:
-        code, name = code.strip(), name.strip()
+        code = lim.text(code, "机关代码", "agency code", limit=lim.column_length(Agency.__table__.c.code)) or ""
+        name = lim.text(name, "机关名称", "agency name", limit=lim.column_length(Agency.__table__.c.name)) or ""
         if not code or not name:
             raise XxgkError("bad-agency", "机关代码和名称不能为空", "agency code and name are required")
         if kind not in ("department", "government"):
             raise XxgkError("bad-agency", f"机关类型应为 department（部门）或 government（政府）：{kind!r}",
                             f"agency kind must be department or government: {kind!r}")
-        with self.session() as s:
+        with self.writing() as s:
             if s.scalar(select(Agency).where(Agency.code == code)) is not None:
                 raise XxgkError("duplicate-agency", f"机关代码已存在：{code}", f"agency code already exists: {code}")
             a = Agency(code=code, name=name, kind=kind)
@@ -285,6 +344,7 @@ class Office:
             return self._agency(s, code)
 
     def _agency(self, s: Session, code: str) -> Agency:
+        code = lim.text(code, "机关代码", "agency code", limit=None, required=True)  # type: ignore[assignment]
         a = s.scalar(select(Agency).where(Agency.code == code))
         if a is None:
             raise XxgkError("unknown-agency", f"没有代码为 {code} 的机关", f"no agency with code {code}")
@@ -313,8 +373,14 @@ class Office:
 
     def set_calendar(self, overrides: Overrides, agency: str | None = None) -> None:
         """Load an override table (a year's notice, local closures) into the database."""
-        with self.session() as s:
+        for year, source in overrides.years.items():
+            lim.count(year, "日历年度", "calendar year", lo=lim.REGIME_START.year - 5, hi=9999)
+            lim.text(source, "放假通知", "calendar source", limit=lim.column_length(CalendarYear.__table__.c.source))
+        for _, note in overrides.days.values():
+            lim.text(note, "日历备注", "calendar note", limit=lim.column_length(CalendarDay.__table__.c.note))
+        with self.writing() as s:
             aid = self._agency(s, agency).id if agency else None
+            self._lock(s, aid)
             for year, source in overrides.years.items():
                 row = s.get(CalendarYear, year) or CalendarYear(year=year)
                 row.source = source
@@ -334,11 +400,11 @@ class Office:
     def refresh(self, agency: str | None = None) -> int:
         """Replay the open requests' clocks (after a calendar change); returns how many changed."""
         changed = 0
-        with self.session() as s:
+        with self.writing() as s:
             q = select(Request).where(Request.closed_on.is_(None))
             if agency:
                 q = q.where(Request.agency_id == self._agency(s, agency).id)
-            for r in s.scalars(q):
+            for r in s.scalars(q.order_by(Request.agency_id, Request.id)):  # chains locked in one order
                 before = snapshot(r)
                 _project(r, clk.replay(_events(s, r), self._calendar(s, r.agency_id), self.rules))
                 after = snapshot(r)
@@ -361,14 +427,22 @@ class Office:
         ``dry_run``: do everything, return what would be registered, and roll back.
         """
         today = today or dt.date.today()
-        items = [r if isinstance(r, RequestIn) else _validated(RequestIn, r) for r in requests]
-        with self._sessions() as s, s.begin() as tx:
-            a = self._agency(s, agency)
-            counters: dict[int, int] = {}
-            views = [self._add_request(s, a, req, today, counters) for req in items]
-            if dry_run:
-                tx.rollback()
-            return views
+        items = [r if isinstance(r, RequestIn) else validated(RequestIn, r) for r in requests]
+
+        def work() -> list[RequestView]:
+            with self._sessions() as s, s.begin() as tx:
+                s.connection(execution_options={WRITE: True})
+                a = self._agency(s, agency)
+                self._lock(s, a.id)
+                own = {(r.tracking_no or "").strip() for r in items} - {""}
+                wanted = Counter(r.received_on.year for r in items if not (r.tracking_no or "").strip())
+                numbers = {y: self._reserve(s, a.id, y, k, own) for y, k in sorted(wanted.items())}
+                views = [self._add_request(s, a, req, today, numbers) for req in items]
+                if dry_run:
+                    tx.rollback()
+                return views
+
+        return self._retry(work)
 
     def same_request(self, agency: str, applicant_name: str, received_on: dt.date, description: str) -> str | None:
         """The tracking number of a request already registered with the same applicant, date of
@@ -398,7 +472,7 @@ class Office:
         return out
 
     def _add_request(self, s: Session, a: Agency, req: RequestIn, today: dt.date,
-                     counters: dict[int, int] | None = None) -> RequestView:
+                     numbers: dict[int, deque[str]]) -> RequestView:
         if req.received_on > today:
             raise XxgkError("bad-date", f"收到日期 {req.received_on} 晚于今天（{today}）",
                             f"received on {req.received_on}, which is after today ({today})")
@@ -417,12 +491,13 @@ class Office:
         year = req.received_on.year
         tracking = (req.tracking_no or "").strip()
         if not tracking:
-            tracking = self._next_tracking(s, a.id, year, counters)  # checked free
+            tracking = numbers[year].popleft()  # reserved for this batch, checked free
         elif s.scalar(select(Request.id).where(Request.agency_id == a.id, Request.tracking_no == tracking)):
             raise XxgkError("duplicate-tracking", f"申请编号已存在：{tracking}",
                             f"tracking number already exists: {tracking}")
         events = [clk.Event(clk.EventKind.received, req.received_on,
-                            {"channel": req.channel, "receipt_rule": CHANNELS[req.channel].receipt_rule})]
+                            {"channel": req.channel, "receipt_rule": CHANNELS[req.channel].receipt_rule,
+                             "applicant_kind": req.applicant.kind})]  # the column table 三 counts it in
         state = clk.replay(events, cal, self.rules)
         if req.decided_on is not None:
             data = self._decision_data(state, req.decided_on, {"outcome": req.outcome})
@@ -431,6 +506,7 @@ class Office:
         ap = Applicant(agency_id=a.id, **req.applicant.model_dump())
         s.add(ap)
         s.flush()
+        self._audit(s, a.id, "applicant", ap.id, "create", None, chain.applicant_digest(ap, secrets.token_hex(8)))
         r = Request(
             agency_id=a.id, tracking_no=tracking, year=year, applicant_id=ap.id,
             applicant_kind=req.applicant.kind, channel=req.channel, submitted_on=req.submitted_on,
@@ -445,25 +521,35 @@ class Office:
             raise XxgkError("duplicate-tracking", f"申请编号已存在：{tracking}",
                             f"tracking number already exists: {tracking}") from None
         for i, ev in enumerate(events, 1):
-            s.add(RequestEvent(agency_id=a.id, request_id=r.id, seq=i, kind=ev.kind.value, on=ev.on,
-                               data=ev.data, actor=self.actor))
+            self._event(s, r, i, ev)
         self._audit(s, a.id, "request", r.id, "received", None, snapshot(r))
         return _view(r)
 
-    def _next_tracking(self, s: Session, agency_id: int, year: int, counters: dict[int, int] | None = None) -> str:
-        """``YEAR-NNNN``, the next free number of the agency's year (counted once per batch)."""
-        counters = {} if counters is None else counters
-        n = counters.get(year)
-        if n is None:
-            n = s.scalar(select(func.count()).select_from(Request).where(
-                Request.agency_id == agency_id, Request.year == year)) or 0
-        while True:
-            n += 1
-            tracking = f"{year}-{n:04d}"
-            if not s.scalar(select(Request.id).where(Request.agency_id == agency_id,
-                                                     Request.tracking_no == tracking)):
-                counters[year] = n
-                return tracking
+    def _reserve(self, s: Session, agency_id: int, year: int, k: int, explicit: set[str]) -> deque[str]:
+        """``k`` numbers ``YEAR-NNNN`` for the agency's year: its counter advanced by one atomic upsert
+        (the row stays locked until the transaction ends, so no two clerks get one number); numbers an
+        imported ledger already used, or this batch brings, are skipped. A new counter starts after
+        the year's requests already held."""
+        if s.get_bind().dialect.name == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert as dialect_insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert as dialect_insert
+        c = TrackingCounter.__table__.c
+        out: deque[str] = deque()
+        while len(out) < k:
+            need = k - len(out)
+            held = (select(func.count() + need).select_from(Request)
+                    .where(Request.agency_id == agency_id, Request.year == year).scalar_subquery())
+            last = s.execute(dialect_insert(TrackingCounter.__table__).values(agency_id=agency_id, year=year, n=held)
+                             .on_conflict_do_update(index_elements=[c.agency_id, c.year], set_={"n": c.n + need})
+                             .returning(c.n)).scalar_one()
+            numbers = [f"{year}-{n:04d}" for n in range(last - need + 1, last + 1)]
+            taken = set()
+            for i in range(0, len(numbers), 1000):
+                taken |= set(s.scalars(select(Request.tracking_no).where(
+                    Request.agency_id == agency_id, Request.tracking_no.in_(numbers[i:i + 1000]))))
+            out.extend(n for n in numbers if n not in taken and n not in explicit)
+        return out
 
     def record(self, agency: str, tracking_no: str, kind: str | clk.EventKind, on: dt.date, *,
                today: dt.date | None = None, **data: Any) -> RequestView:
@@ -481,9 +567,16 @@ class Office:
         today = today or dt.date.today()
         if on > today:
             raise XxgkError("bad-date", f"事件日期 {on} 晚于今天（{today}）", f"event date {on} is after today ({today})")
-        data = {k: _jsonable(v) for k, v in data.items() if v is not None}
-        with self.session() as s:
+        lim.date(on, "事件日期", "event date", today=today)
+        data = event_data({k: v for k, v in data.items() if v is not None})
+        return self._retry(lambda: self._record(agency, tracking_no, ek, on, data))
+
+    def _record(self, agency: str, tracking_no: str, ek: clk.EventKind, on: dt.date,
+                data: dict[str, Any]) -> RequestView:
+        data = dict(data)
+        with self.writing() as s:
             a = self._agency(s, agency)
+            self._lock(s, a.id)
             r = self._request(s, a.id, tracking_no)
             cal = self._calendar(s, a.id)
             events = _events(s, r)
@@ -502,8 +595,7 @@ class Office:
                 r.legal_basis = data.get("legal_basis")
                 r.reasons = data.get("reasons")
             r.updated_at = utcnow()
-            s.add(RequestEvent(agency_id=a.id, request_id=r.id, seq=len(events) + 1, kind=ek.value, on=on,
-                               data=data, actor=self.actor))
+            self._event(s, r, len(events) + 1, new)
             self._audit(s, a.id, "request", r.id, ek.value, before, snapshot(r))
             return _view(r)
 
@@ -552,6 +644,7 @@ class Office:
         return dict(data, amount=q.amount, basis=q.basis, notice=q.explain())
 
     def _request(self, s: Session, agency_id: int, tracking_no: str) -> Request:
+        tracking_no = lim.text(tracking_no, "申请编号", "tracking number", limit=None, required=True)  # type: ignore[assignment]
         r = s.scalar(select(Request).where(Request.agency_id == agency_id, Request.tracking_no == tracking_no))
         if r is None:
             raise XxgkError("unknown-request", f"没有编号为 {tracking_no} 的申请", f"no request {tracking_no}")
@@ -646,13 +739,21 @@ class Office:
     # ------------------------------------------------------------ registers
 
     def add_document(self, agency: str, kind: str, title: str, number: str, issued_on: dt.date,
-                     repealed_on: dt.date | None = None) -> Document:
+                     repealed_on: dt.date | None = None, *, today: dt.date | None = None) -> Document:
+        today = today or dt.date.today()
         kind = resolve(kind, DOCUMENT_KINDS, "文件类型", "document kind")
+        cols = Document.__table__.c
+        title = lim.text(title, "标题", "title", limit=lim.column_length(cols.title), required=True)  # type: ignore[assignment]
+        number = lim.text(number, "文号", "document number", limit=lim.column_length(cols.number), required=True)  # type: ignore[assignment]
+        lim.date(issued_on, "制发日期", "issued on", today=today, earliest=lim.EARLIEST_DOCUMENT)
+        if repealed_on is not None:
+            lim.date(repealed_on, "废止日期", "repealed on", today=today, earliest=lim.EARLIEST_DOCUMENT)
         if repealed_on and repealed_on < issued_on:
             raise XxgkError("bad-date", f"废止日期 {repealed_on} 早于制发日期 {issued_on}",
                             f"repealed on {repealed_on}, before it was issued ({issued_on})")
-        with self.session() as s:
+        with self.writing() as s:
             a = self._agency(s, agency)
+            self._lock(s, a.id)
             if s.scalar(select(Document.id).where(Document.agency_id == a.id, Document.kind == kind,
                                                   Document.number == number)):
                 raise XxgkError("duplicate-document", f"文号已登记：{number}", f"already registered: {number}")
@@ -663,9 +764,15 @@ class Office:
             self._audit(s, a.id, "document", d.id, "create", None, snapshot(d))
             return d
 
-    def repeal_document(self, agency: str, kind: str, number: str, repealed_on: dt.date) -> Document:
-        with self.session() as s:
+    def repeal_document(self, agency: str, kind: str, number: str, repealed_on: dt.date, *,
+                        today: dt.date | None = None) -> Document:
+        lim.date(repealed_on, "废止日期", "repealed on", today=today or dt.date.today(),
+                 earliest=lim.EARLIEST_DOCUMENT)
+        kind = resolve(kind, DOCUMENT_KINDS, "文件类型", "document kind")
+        number = lim.text(number, "文号", "document number", limit=None, required=True)  # type: ignore[assignment]
+        with self.writing() as s:
             a = self._agency(s, agency)
+            self._lock(s, a.id)
             d = s.scalar(select(Document).where(Document.agency_id == a.id, Document.kind == kind,
                                                 Document.number == number))
             if d is None:
@@ -678,18 +785,19 @@ class Office:
             self._audit(s, a.id, "document", d.id, "repeal", before, snapshot(d))
             return d
 
-    def add_actions(self, agency: str, kind: str, rows: list[tuple[str, dt.date, Decimal | None]]) -> tuple[int, int]:
+    def add_actions(self, agency: str, kind: str, rows: list[tuple[str, dt.date, Decimal | None]], *,
+                    today: dt.date | None = None) -> tuple[int, int]:
         """Add entries of an administrative ledger (licensing/penalty/coercion decisions, fee income).
 
         Re-importing a ledger that has grown is safe: entries already imported with the same date and
         amount are skipped; one imported with a different date or amount is an error (nothing written).
+        Every entry added is listed in the audit entry (so ``verify`` can tell one changed by hand).
         Returns (added, skipped)."""
         kind = resolve(kind, ACTION_KINDS, "台账类型", "ledger kind")
-        bad = next((r for r in rows if r[2] is not None and r[2] < 0), None)
-        if bad is not None:
-            raise XxgkError("bad-amount", f"金额不能为负数：{bad[0]}（{bad[2]}）", f"negative amount: {bad[0]} ({bad[2]})")
-        with self.session() as s:
+        rows = [action_row(r, today or dt.date.today()) for r in rows]
+        with self.writing() as s:
             a = self._agency(s, agency)
+            self._lock(s, a.id)
             refs = [ref for ref, _, _ in rows]
             if len(set(refs)) != len(refs):
                 dup = next(x for x in refs if refs.count(x) > 1)
@@ -708,14 +816,18 @@ class Office:
                                     f"ledger number {ref} was imported with another date or amount ({was_on})")
             s.add_all(Action(agency_id=a.id, kind=kind, ref=ref, on=on, amount=amount) for ref, on, amount in new)
             self._audit(s, a.id, "action", 0, f"import-{kind}", None,
-                        {"added": len(new), "skipped": len(rows) - len(new)})
+                        {"kind": kind, "added": len(new), "skipped": len(rows) - len(new),
+                         "rows": [[ref, on.isoformat(), None if x is None else str(x)] for ref, on, x in new]})
             return len(new), len(rows) - len(new)
 
     def add_appeal(self, agency: str, kind: str, filed_on: dt.date, *, tracking_no: str | None = None,
-                   ref: str | None = None) -> Appeal:
+                   ref: str | None = None, today: dt.date | None = None) -> Appeal:
         kind = resolve(kind, appeal_kinds(), "复议诉讼类型", "appeal kind")
-        with self.session() as s:
+        lim.date(filed_on, "复议/诉讼日期", "appeal date", today=today or dt.date.today())
+        ref = lim.text(ref, "案号", "case number", limit=lim.column_length(Appeal.__table__.c.ref))
+        with self.writing() as s:
             a = self._agency(s, agency)
+            self._lock(s, a.id)
             rid = None
             if tracking_no:
                 r = self._request(s, a.id, tracking_no)
@@ -729,10 +841,14 @@ class Office:
             self._audit(s, a.id, "appeal", ap.id, "create", None, snapshot(ap))
             return ap
 
-    def conclude_appeal(self, agency: str, appeal_id: int, outcome: str, on: dt.date) -> Appeal:
+    def conclude_appeal(self, agency: str, appeal_id: int, outcome: str, on: dt.date, *,
+                        today: dt.date | None = None) -> Appeal:
         outcome = resolve(outcome, appeal_outcomes(), "复议诉讼结果", "appeal outcome")
-        with self.session() as s:
+        lim.count(appeal_id, "复议诉讼编号", "appeal id")
+        lim.date(on, "审结日期", "concluded on", today=today or dt.date.today())
+        with self.writing() as s:
             a = self._agency(s, agency)
+            self._lock(s, a.id)
             ap = s.get(Appeal, appeal_id)
             if ap is None or ap.agency_id != a.id:
                 raise XxgkError("unknown-appeal", f"没有编号为 {appeal_id} 的复议诉讼", f"no appeal {appeal_id}")
@@ -750,10 +866,13 @@ class Office:
         """The officer's narrative for one part (一 … 六) of the year's report."""
         from xxgk.template import template_for_year
 
+        report_year(year)
         t = template_for_year(year)
         part = resolve(part, {p.key: p.title for p in t.parts}, "报告部分", "report part")
-        with self.session() as s:
+        text = lim.text(text, "报告正文", "report text", line=False) or ""
+        with self.writing() as s:
             a = self._agency(s, agency)
+            self._lock(s, a.id)
             row = s.scalar(select(ReportText).where(ReportText.agency_id == a.id, ReportText.year == year,
                                                     ReportText.part == part))
             before = snapshot(row) if row else None
@@ -769,14 +888,17 @@ class Office:
         from xxgk.office.tally import computed_cells
         from xxgk.template import template_for_year
 
+        report_year(year)
         t = template_for_year(year)
         if cell not in t.cell_ids:
             raise XxgkError("unknown-cell", f"{t.id}年版报告没有单元格 {cell}", f"no cell {cell} in template {t.id}")
         if cell in computed_cells(t):
             raise XxgkError("computed-cell", f"{cell} 由台账记录计算得出，不能手工填写",
                             f"{cell} is computed from the records and cannot be entered by hand")
-        with self.session() as s:
+        value = lim.amount(value, f"{cell} 的数值", f"the value of {cell}", scale=4)
+        with self.writing() as s:
             a = self._agency(s, agency)
+            self._lock(s, a.id)
             row = s.scalar(select(ReportFigure).where(ReportFigure.agency_id == a.id, ReportFigure.year == year,
                                                       ReportFigure.cell == cell))
             before = snapshot(row) if row else None
@@ -793,9 +915,7 @@ class Office:
         """The year's report from the records (tables 二, 三, 四 and the officer's text)."""
         from xxgk.office.tally import tally
 
-        if not 2019 <= year <= dt.date.today().year + 1:
-            raise XxgkError("bad-year", f"年度 {year} 超出范围（现行年度报告格式自2019年起）",
-                            f"year {year} is out of range (the current report formats start in 2019)")
+        report_year(year)
         with self.session() as s:
             return tally(s, self._agency(s, agency), year)
 
@@ -810,8 +930,29 @@ class Office:
 
     def _audit(self, s: Session, agency_id: int | None, entity: str, entity_id: int, action: str,
                before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
-        s.add(AuditEntry(agency_id=agency_id, entity=entity, entity_id=entity_id, action=action,
-                         actor=self.actor, before=before, after=after))
+        """An audit entry, sealed into the agency's hash chain."""
+        entry = AuditEntry(agency_id=agency_id, entity=entity, entity_id=entity_id, action=action,
+                           actor=self.actor, at=utcnow(), before=before, after=after)
+        chain.seal(s, entry)
+        s.add(entry)
+
+    def _event(self, s: Session, r: Request, seq: int, ev: clk.Event) -> None:
+        """A request event, sealed into the agency's hash chain."""
+        row = RequestEvent(agency_id=r.agency_id, request_id=r.id, seq=seq, kind=ev.kind.value, on=ev.on,
+                           data=ev.data, actor=self.actor, recorded_at=utcnow())
+        chain.seal(s, row)
+        s.add(row)
+
+    # ------------------------------------------------------------ integrity
+
+    def verify(self, anchors: dict[str, tuple[int, str]] | None = None):  # type: ignore[no-untyped-def]
+        """Check the whole history: the hash chains, the request rows against their events, every
+        audited row against its last audit entry (see :mod:`xxgk.office.verify`). ``anchors``: a
+        chain head noted earlier (agency code, or ``database``, to its place and hash)."""
+        from xxgk.office.verify import verify
+
+        with self.session() as s:
+            return verify(s, anchors or {})
 
 
 def _template_id(year: int) -> str:
@@ -837,17 +978,3 @@ def _project(r: Request, state: clk.Clock) -> None:
     r.outcome = state.outcome
     r.outcome_template = _template_id(state.closed_on.year) if state.closed_on else None
     r.on_time = state.on_time
-
-
-def _validated(model: type[BaseModel], data: dict[str, Any]) -> Any:
-    from pydantic import ValidationError
-
-    try:
-        return model.model_validate(data)
-    except ValidationError as e:
-        err = e.errors()[0]
-        ctx = err.get("ctx", {}).get("error")
-        if isinstance(ctx, XxgkError):
-            raise ctx from None
-        where = ".".join(str(x) for x in err["loc"])
-        raise XxgkError("bad-input", f"字段 {where} 无效：{err['msg']}", f"invalid field {where}: {err['msg']}") from None

@@ -4,6 +4,10 @@ Correct by construction: every request received by the end of the year and not c
 starts is in exactly one of (closed this year → its outcome row) or (still open → 结转下年度), so
 ``new + carried_in == total + carried_out`` holds for every column without being enforced.
 
+Table 三 is counted from the request events (the append-only record), never from the ``request``
+row alone: where the row says something else, the report carries a ``records-differ`` diagnostic
+and ``xxgk office verify`` names the request.
+
 Counting rules (documented in docs/office.md):
 - 本年新收: received in the year. 上年结转: received before the year, not closed before it.
 - Results: closed in the year, in the row of the outcome (部分公开 once); 结转下年度: open at 31 Dec.
@@ -22,10 +26,10 @@ from collections import Counter
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from xxgk.model import CellInfo, PartText, Report
+from xxgk.model import CellInfo, Diagnostic, PartText, Report
 from xxgk.office.db import Action, Agency, Appeal, Document, ReportFigure, ReportText, Request, RequestEvent
 from xxgk.template import Template, template_for_year
 
@@ -74,15 +78,57 @@ def cells_from_counts(t: Template, counts: list[tuple[str, str, str, int]]) -> d
     return cells
 
 
-def _bucket_query(year: int):  # type: ignore[no-untyped-def]
-    """SELECT agency, kind, first bucket, last bucket, count(*) for the year: counted by the database."""
-    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    first = case((Request.received_on >= start, "new"), else_="carried_in")
-    last = case((and_(Request.closed_on.is_not(None), Request.closed_on <= end), Request.outcome),
-                else_="carried_out")
-    return (select(Request.agency_id, Request.applicant_kind, first, last, func.count())
-            .where(Request.received_on <= end, or_(Request.closed_on.is_(None), Request.closed_on >= start))
-            .group_by(Request.agency_id, Request.applicant_kind, first, last))
+# ---------------------------------------------------------------- table 三 from the events
+
+# (applicant kind as filed, received on, closed on or None, outcome or None) of one request
+Fact = tuple[str, dt.date, dt.date | None, str | None]
+FACT_FIELDS = ("applicant_kind", "received_on", "closed_on", "outcome")
+CLOSING = ("decided", "withdrawn")
+
+
+def event_facts(s: Session, agency_id: int | None = None) -> tuple[dict[int, tuple[int, Fact]],
+                                                                       dict[int, tuple[int, str, Fact]]]:
+    """What table 三 needs of each request, twice: from its events (the record: received, decided,
+    withdrawn) and from the ``request`` row (the projection kept for lists). Returns
+    ``({request id: (agency id, fact)}, {request id: (agency id, tracking no, fact)})``.
+
+    The applicant kind as filed is written in the ``received`` event since migration 0004; for
+    requests registered before, it is the projection's (which ``verify`` checks against the audit)."""
+    ev = (select(RequestEvent.agency_id, RequestEvent.request_id, RequestEvent.kind, RequestEvent.on,
+                 RequestEvent.data["outcome"].as_string(), RequestEvent.data["applicant_kind"].as_string())
+          .where(RequestEvent.kind.in_(("received", *CLOSING))))
+    pr = select(Request.id, Request.agency_id, Request.tracking_no, Request.applicant_kind, Request.received_on,
+                Request.closed_on, Request.outcome)
+    if agency_id is not None:
+        ev, pr = ev.where(RequestEvent.agency_id == agency_id), pr.where(Request.agency_id == agency_id)
+    projected = {rid: (aid, no, (kind, rec, closed, outcome)) for rid, aid, no, kind, rec, closed, outcome
+                 in s.execute(pr)}
+    received: dict[int, tuple[int, dt.date, str | None]] = {}
+    closed: dict[int, tuple[dt.date, str]] = {}
+    for aid, rid, kind, on, outcome, applicant_kind in s.execute(ev.order_by(RequestEvent.request_id,
+                                                                              RequestEvent.seq)):
+        if kind == "received":
+            received[rid] = (aid, on, applicant_kind)
+        elif rid not in closed:
+            closed[rid] = (on, outcome or "")
+    recorded: dict[int, tuple[int, Fact]] = {}
+    for rid, (aid, on, applicant_kind) in received.items():
+        kind = applicant_kind or (projected[rid][2][0] if rid in projected else "natural")
+        end = closed.get(rid)
+        recorded[rid] = (aid, (kind, on, end[0] if end else None, end[1] if end else None))
+    return recorded, projected
+
+
+def fact_differences(recorded: dict[int, tuple[int, Fact]], projected: dict[int, tuple[int, str, Fact]]
+                     ) -> list[tuple[int, str, Any, Any]]:
+    """(request id, field, projected value, recorded value) wherever the projection is not what the
+    events say — pure. A request with no events, or events with no request row, differs in every field."""
+    out: list[tuple[int, str, Any, Any]] = []
+    for rid in sorted(set(recorded) | set(projected)):
+        rec = recorded[rid][1] if rid in recorded else (None,) * 4
+        pro = projected[rid][2] if rid in projected else (None,) * 4
+        out += [(rid, f, p, r) for f, p, r in zip(FACT_FIELDS, pro, rec, strict=True) if p != r]
+    return out
 
 
 def _result_row(outcome: str | None, results: list[str]) -> str:
@@ -151,7 +197,7 @@ def proactive_cells(t: Template, documents: list[tuple[str, dt.date, dt.date | N
 def tally(s: Session, agency: Agency, year: int) -> Report:
     t = template_for_year(year)
     start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
-    buckets = s.execute(_bucket_query(year).where(Request.agency_id == agency.id)).all()
+    recorded, projected = event_facts(s, agency.id)
     appeal_rows = s.execute(select(Appeal.kind, Appeal.filed_on, Appeal.outcome, Appeal.concluded_on)
                             .where(Appeal.agency_id == agency.id)).all()
     documents = s.execute(select(Document.kind, Document.issued_on, Document.repealed_on)
@@ -162,10 +208,7 @@ def tally(s: Session, agency: Agency, year: int) -> Report:
         ReportFigure.agency_id == agency.id, ReportFigure.year == year))}
     texts = {x.part: x.text for x in s.scalars(select(ReportText).where(
         ReportText.agency_id == agency.id, ReportText.year == year))}
-    fees_paid = s.scalar(select(func.coalesce(func.sum(Request.fee_amount), 0)).join(
-        RequestEvent, RequestEvent.request_id == Request.id).where(
-        Request.agency_id == agency.id, RequestEvent.kind == "fee_paid",
-        RequestEvent.on >= start, RequestEvent.on <= end)) or 0
+    fees_paid = _fees_paid(s, agency.id, start, end)
     if "信息处理费" not in texts.get("other", ""):
         # part 六 states the 信息处理费 collected (rules.md): from the records when the text does not
         sentence = (f"本年度收取政府信息公开信息处理费{int(fees_paid)}元。" if fees_paid
@@ -173,7 +216,7 @@ def tally(s: Session, agency: Agency, year: int) -> Report:
         texts["other"] = (texts.get("other", "").rstrip() + "\n" + sentence).strip()
     cells: dict[str, Any] = {}
     cells.update(proactive_cells(t, [tuple(r) for r in documents], [tuple(r) for r in actions], figures, year))
-    cells.update(cells_from_counts(t, [(k, f, la, n) for _, k, f, la, n in buckets]))
+    cells.update(request_cells(t, [f for _, f in recorded.values()], year))
     cells.update(appeal_cells(t, [tuple(r) for r in appeal_rows], year))
     cells = {cid: cells.get(cid) for cid in t.cell_ids}
     computed = computed_cells(t)
@@ -188,22 +231,66 @@ def tally(s: Session, agency: Agency, year: int) -> Report:
              for p in t.parts}
     digest = hashlib.sha256(json.dumps({"agency": agency.code, "year": year, "cells": cells, "text": texts},
                                        sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    diagnostics = [_differs(projected, recorded, d) for d in fact_differences(recorded, projected)
+                   if _in_year(d[0], recorded, projected, year)]
     return Report(
         template=t.id, report_year=year, agency=agency.name, agency_source="title", published_date=None,
         title=f"{agency.name}{year}年政府信息公开工作年度报告", content_hash=digest, format="records",
         cells=cells, provenance=provenance, units={"proactive.fees.amount": "万元"} if "proactive.fees.amount" in cells else {},
-        parts=parts,
+        parts=parts, diagnostics=diagnostics,
     )
 
 
+def _fees_paid(s: Session, agency_id: int, start: dt.date, end: dt.date) -> int:
+    """元 paid in the period: each payment event at the amount of its request's fee notice (events only)."""
+    paid = set(s.scalars(select(RequestEvent.request_id).where(
+        RequestEvent.agency_id == agency_id, RequestEvent.kind == "fee_paid",
+        RequestEvent.on >= start, RequestEvent.on <= end)))
+    if not paid:
+        return 0
+    notices = s.execute(select(RequestEvent.request_id, RequestEvent.data["amount"].as_integer()).where(
+        RequestEvent.agency_id == agency_id, RequestEvent.kind == "fee_notice_sent"))
+    return sum(int(amount or 0) for rid, amount in notices if rid in paid)
+
+
+def _in_year(rid: int, recorded: dict[int, tuple[int, Fact]], projected: dict[int, tuple[int, str, Fact]],
+             year: int) -> bool:
+    """Whether either account puts the request into the year's table 三."""
+    start, end = dt.date(year, 1, 1), dt.date(year, 12, 31)
+    facts = [recorded[rid][1]] if rid in recorded else []
+    facts += [projected[rid][2]] if rid in projected else []
+    return any(f[1] is not None and f[1] <= end and (f[2] is None or f[2] >= start) for f in facts)
+
+
+FIELD_LABELS = {"applicant_kind": "申请人类型", "received_on": "收到日期", "closed_on": "办结日期", "outcome": "办理结果"}
+
+
+def _differs(projected: dict[int, tuple[int, str, Fact]], recorded: dict[int, tuple[int, Fact]],
+             d: tuple[int, str, Any, Any]) -> Diagnostic:
+    rid, fld, pro, rec = d
+    no = projected[rid][1] if rid in projected else f"#{rid}"
+    return Diagnostic(
+        kind="records-differ", cells=[],
+        message=f"申请 {no} 的{FIELD_LABELS[fld]}在申请记录中为“{_show(pro)}”，事件记录为“{_show(rec)}”："
+                f"本表按事件记录统计，请运行 xxgk office verify 核查 / request {no}: {fld} is {_show(pro)!r} in the "
+                f"request row but {_show(rec)!r} in its events; the table counts the events (run xxgk office verify)",
+        detail={"tracking_no": no, "field": fld, "records": _show(pro), "events": _show(rec)})
+
+
+def _show(v: Any) -> str:
+    return "无" if v is None else v.isoformat() if isinstance(v, dt.date) else str(v)
+
+
 def county_tally(s: Session, year: int) -> dict[str, dict[str, int]]:
-    """Table 三 for every agency in the database, counted by the database in one query."""
+    """Table 三 for every agency in the database, from the events, in one pass."""
     t = template_for_year(year)
     codes = dict(s.execute(select(Agency.id, Agency.code)).all())
-    by: dict[int, list[tuple[str, str, str, int]]] = {aid: [] for aid in codes}
-    for aid, kind, first, last, n in s.execute(_bucket_query(year)):
-        by[aid].append((kind, first, last, n))
-    return {codes[aid]: cells_from_counts(t, rows) for aid, rows in sorted(by.items(), key=lambda x: codes[x[0]])}
+    by: dict[int, list[Fact]] = {aid: [] for aid in codes}
+    recorded, _ = event_facts(s)
+    for aid, fact in recorded.values():
+        by.setdefault(aid, []).append(fact)
+    return {codes[aid]: request_cells(t, rows, year)
+            for aid, rows in sorted(by.items(), key=lambda x: codes.get(x[0], "")) if aid in codes}
 
 
 def count_requests(s: Session, agency: Agency) -> int:

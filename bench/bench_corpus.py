@@ -77,7 +77,7 @@ class Sampler(threading.Thread):
             time.sleep(0.2)
 
 
-def run_sampled(cmd: list[str], extra_roots: list[int] = ()) -> tuple[float, str, dict[int, tuple[str, int]]]:
+def run_sampled(cmd: list[str], extra_roots: list[int] = ()) -> tuple[float, str, int, dict[int, tuple[str, int]]]:
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     samplers = [Sampler(proc.pid), *(Sampler(p) for p in extra_roots)]
@@ -92,7 +92,7 @@ def run_sampled(cmd: list[str], extra_roots: list[int] = ()) -> tuple[float, str
     peaks: dict[int, tuple[str, int]] = {}
     for s in samplers:
         peaks.update(s.peaks)
-    return wall, stdout, peaks
+    return wall, stdout, proc.pid, peaks
 
 
 def free_port() -> int:
@@ -126,7 +126,7 @@ def ingest(engine: str, reports: Path, registry: Path, db: Path, workers: int) -
             cmd += ["--scheduler", addr]
         else:
             cmd += ["--workers", str(workers)]
-        wall, stdout, peaks = run_sampled(cmd, [p.pid for p in cluster[1:]])
+        wall, stdout, client_pid, peaks = run_sampled(cmd, [p.pid for p in cluster[1:]])
     finally:
         for p in reversed(cluster):
             p.terminate()
@@ -134,8 +134,8 @@ def ingest(engine: str, reports: Path, registry: Path, db: Path, workers: int) -
             p.wait(timeout=30)
     summary = json.loads(stdout.strip().splitlines()[-1])
     mb = {pid: rss / 2**20 for pid, (_, rss) in peaks.items()}
-    client = peaks and max(rss for pid, (name, rss) in peaks.items() if "ingest" in name) / 2**20
-    worker = max((v for pid, v in mb.items() if "ingest" not in peaks[pid][0]), default=0.0)
+    client = mb.get(client_pid, 0.0)
+    worker = max((v for pid, v in mb.items() if pid != client_pid), default=0.0)
     return {"engine": engine, "stored": summary["stored"], "failed": summary["failed"], "wall": wall,
             "rate": summary["stored"] / wall, "client_mb": client, "worker_mb": worker,
             "db_mb": db.stat().st_size / 2**20}

@@ -70,16 +70,28 @@ class Heading:
     end: int
 
 
+SHORT_FORM_REACH = 600  # how near a label's full form must follow its short form to be preferred
+
+
 def find_label(c: str, label: Label, start: int, stop: int) -> Match | None:
     """The earliest match of any form of ``label`` in ``c[start:stop]`` (a longer form wins at the
-    same position)."""
+    same position). A short form that is part of a longer one (规范性文件 of 行政规范性文件) gives
+    way to the longer form printed soon after it: the short one was a sentence of the prose
+    ("本年制发规范性文件3件") before a table whose heading comes after it."""
     best: Match | None = None
+    found: list[Match] = []
     for form, variant in label.forms():
         i = c.find(form, start, stop)
         if i < 0:
             continue
+        found.append(Match(i, i + len(form), form, variant))
         if best is None or i < best.start or (i == best.start and len(form) > len(best.form)):
-            best = Match(i, i + len(form), form, variant)
+            best = found[-1]
+    if best is not None and len(found) > 1:
+        longer = [m for m in found if len(m.form) > len(best.form) and best.form in m.form
+                  and best.start < m.start <= best.start + SHORT_FORM_REACH]
+        if longer:
+            best = min(longer, key=lambda m: m.start)
     return best
 
 

@@ -58,3 +58,14 @@ def test_every_office_command_documented() -> None:
         name = cmd.name or cmd.callback.__name__  # type: ignore[union-attr]
         assert f"xxgk office {name}" in doc, name
         assert cmd.callback.__doc__, name  # type: ignore[union-attr]
+
+
+def test_every_corpus_command_documented() -> None:
+    from xxgk.cli_corpus import agencies_app, corpus_app
+
+    doc = (ROOT / "docs" / "corpus.md").read_text("utf-8")
+    for prefix, typer_app in (("xxgk corpus", corpus_app), ("xxgk corpus agencies", agencies_app)):
+        for cmd in typer_app.registered_commands:
+            name = cmd.name or cmd.callback.__name__  # type: ignore[union-attr]
+            assert f"{prefix} {name}" in doc, name
+            assert cmd.callback.__doc__, name  # type: ignore[union-attr]

@@ -51,7 +51,7 @@ def looks_like_html(data: bytes) -> bool:
 
 def decode_html(data: bytes, name: str) -> tuple[str, str]:
     if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
-        return decode_text(data, name)
+        return decode_text(data, name, lenient=True)
     m = _META_CHARSET.search(data[:8192])
     if m:
         declared = m.group(1).decode("ascii", "replace").lower()
@@ -66,7 +66,7 @@ def decode_html(data: bytes, name: str) -> tuple[str, str]:
                     return text, enc
         except (LookupError, UnicodeError, ValueError, TypeError):
             pass  # an unknown or wrong declaration: decode as a text file is decoded
-    return decode_text(data, name)
+    return decode_text(data, name, lenient=True)
 
 
 def read_html(data: bytes, name: str = "<bytes>") -> Document:

@@ -175,6 +175,14 @@ def test_control_characters_never_reach_a_spreadsheet_or_docx(tmp_path: Path) ->
     assert "我办以" in body and "\x01" not in body
 
 
+def test_a_web_page_with_a_control_character_is_read() -> None:
+    """lxml refused a text node holding a control character (a damaged byte) with a ValueError."""
+    page = ("<html><body><h1>某局2021年政府信息公开工作年度报告</h1><p>一、总体情况</p>"
+            "<p>a\x01b<script>x</script>tail\x02</p></body></html>")
+    r = xxgk.parse_bytes(page.encode(), "ctl.html")
+    assert r.format == "html" and r.agency == "某局"
+
+
 # ---------------------------------------------------------------- 5. one line, never a traceback
 
 def test_docx_with_a_vertical_tab_renders(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from xxgk.errors import XxgkError
+from xxgk.errors import XxgkError, internal_error
 from xxgk.model import Finding, ParseFailure, Report
 from xxgk.readers import DEFAULT_MAX_BYTES
 
@@ -115,12 +115,8 @@ def process_one(path: str, do_check: bool = False, max_bytes: int = DEFAULT_MAX_
     except MemoryError:
         return memory_failure(path)
     except Exception as e:  # a bug: report it on one line (with where it happened), keep going
-        import traceback
-
-        last = traceback.extract_tb(e.__traceback__)[-1]
-        where = f"{Path(last.filename).name}:{last.lineno}"
-        return failed(path, "internal-error", f"内部错误（{type(e).__name__}: {e}，{where}），请报告此问题：{path}",
-                      f"internal error ({type(e).__name__}: {e}, at {where}); please report it: {path}")
+        bug = internal_error(e, path)
+        return failed(path, bug.code, bug.message, bug.message_en)
 
 
 def memory_failure(path: str, mb: int | None = None) -> Item:
@@ -207,6 +203,39 @@ def _worker(conn: Connection, job: Job, memory_mb: int | None) -> None:
         os._exit(0)  # no atexit handlers, no flushing of buffers inherited from the parent
 
 
+def _session_groups(pid: int) -> set[int]:
+    """The process groups, other than its own, of what ``pid`` started (Linux's /proc; elsewhere
+    none): a worker's LibreOffice runs in a session of its own (:mod:`xxgk.readers.office`), out
+    of reach of a kill of the worker's group."""
+    groups: set[int] = set()
+    ours = os.getpgrp()  # never this process's own group
+    todo, seen = [pid], {pid}
+    while todo:
+        p = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{p}/task")
+        except OSError:
+            continue
+        for t in tasks:
+            try:
+                with open(f"/proc/{p}/task/{t}/children") as fh:
+                    kids = [int(k) for k in fh.read().split()]
+            except (OSError, ValueError):
+                continue
+            for k in kids:
+                if k in seen:
+                    continue
+                seen.add(k)
+                todo.append(k)
+                try:
+                    g = os.getpgid(k)
+                except OSError:
+                    continue
+                if g not in (pid, ours):
+                    groups.add(g)
+    return groups
+
+
 @dataclass
 class _Slot:
     proc: Any
@@ -238,6 +267,11 @@ class _Pool:
 
     def kill(self, slot: _Slot) -> None:
         pid = slot.proc.pid
+        for group in _session_groups(pid):  # LibreOffice runs in a session of its own
+            try:
+                os.killpg(group, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
         for target in (lambda: os.killpg(pid, signal.SIGKILL), lambda: os.kill(pid, signal.SIGKILL)):
             try:
                 target()

@@ -19,7 +19,6 @@ from typing import Annotated, Any
 import pydantic_core
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -29,10 +28,11 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 from rich.table import Table
+from rich.text import Text
 
 from xxgk import batch, export
 from xxgk.checks.rules import all_rules, rules_markdown
-from xxgk.errors import XxgkError
+from xxgk.errors import XxgkError, internal_error
 from xxgk.model import Report
 
 app = typer.Typer(
@@ -82,7 +82,9 @@ Memory = Annotated[int, typer.Option(
 
 
 def _fail(e: XxgkError) -> None:
-    err.print(f"[red]错误[/red]：{escape(e.message)} / error: {escape(e.message_en)}", highlight=False, soft_wrap=True)
+    # assembled from plain pieces: a message holding a file name or a title is never Rich markup
+    err.print(Text.assemble(("错误", "red"), "：", e.message, " / error: ", e.message_en), highlight=False,
+              soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -156,7 +158,7 @@ def _summary(tally: _Tally, checked: bool) -> None:
     err.print(table)
     for i in tally.failed:
         assert i.failure is not None
-        err.print(f"[red]失败[/red] {escape(i.path)}：{escape(i.failure.message)} / {escape(i.failure.message_en)}",
+        err.print(Text.assemble(("失败", "red"), " ", i.path, "：", i.failure.message, " / ", i.failure.message_en),
                   highlight=False, soft_wrap=True)
 
 
@@ -274,7 +276,7 @@ def check(
             if item.payload is None:
                 continue
             if console is not None:
-                console.print(item.payload.decode())
+                console.print(export.decode_check_text(item.payload))
             else:
                 writer = writer or make(out)
                 writer.write(item.payload)
@@ -409,13 +411,13 @@ def demo(
             continue
         r = i.report
         errors = [f for f in i.findings or [] if f.severity != "info"]
-        out.print(f"[bold]{Path(i.path).name}[/bold]  {r.agency or '（未署名机关）'} {r.report_year}年 "
-                  f"模板{r.template}，{sum(v is not None for v in r.cells.values())}/{len(r.cells)}个单元格有值，"
-                  f"{len(r.ambiguous)}个待定")
+        out.print(Text.assemble((Path(i.path).name, "bold"), f"  {r.agency or '（未署名机关）'} {r.report_year}年 "
+                                f"模板{r.template}，{sum(v is not None for v in r.cells.values())}/{len(r.cells)}"
+                                f"个单元格有值，{len(r.ambiguous)}个待定"))
         for f in errors:
-            out.print(export.finding_markup(f))
+            out.print(export.finding_text(f))
     _summary(tally, checked=True)
-    out.print(f"\n输出 / written: {output}/reports.jsonl, cells.csv, reports.xlsx, findings.json")
+    out.print(Text(f"\n输出 / written: {output}/reports.jsonl, cells.csv, reports.xlsx, findings.json"))
     _demo_office(output, out)
 
 
@@ -432,18 +434,19 @@ def _demo_office(output: Path, out: Console) -> None:
     office = Office.open(f"sqlite:///{db}", actor="demo")
     try:
         counts = populate(office, 2024)
-        out.print(f"\n[bold]申请办理演示 / the office on demo records[/bold]（{db}）")
+        out.print(Text.assemble("\n", ("申请办理演示 / the office on demo records", "bold"), f"（{db}）"))
         for code in counts:
             report = office.tally(code, 2024)
             arithmetic = [f for f in run_checks(report) if f.rule.startswith(("requests-", "appeals-"))]
             for fmt in ("html", "docx"):
                 export.write_atomic(output / f"office-{code}-2024.{fmt}", write(report, fmt))
             c = report.cells
-            out.print(f"  {report.agency}：新收 {c['requests.new.total']}，上年结转 {c['requests.carried_in.total']}，"
-                      f"办结 {c['requests.total.total']}，结转下年 {c['requests.carried_out.total']}；"
-                      + ("[green]勾稽关系成立[/green]" if not arithmetic else f"[red]{len(arithmetic)} 处不平[/red]"))
-        out.print(f"输出 / written: {output}/office-*-2024.html, office-*-2024.docx；"
-                  f"继续试用 / try: xxgk office list fgw --db sqlite:///{db}")
+            out.print(Text.assemble(
+                f"  {report.agency}：新收 {c['requests.new.total']}，上年结转 {c['requests.carried_in.total']}，"
+                f"办结 {c['requests.total.total']}，结转下年 {c['requests.carried_out.total']}；",
+                ("勾稽关系成立", "green") if not arithmetic else (f"{len(arithmetic)} 处不平", "red")))
+        out.print(Text(f"输出 / written: {output}/office-*-2024.html, office-*-2024.docx；"
+                       f"继续试用 / try: xxgk office list fgw --db sqlite:///{db}"))
     finally:
         office.close()
 
@@ -477,6 +480,19 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("已中断 / interrupted")
         sys.exit(130)
+    except MemoryError:
+        err.print("错误：内存不足，已停止 / error: out of memory; stopped", highlight=False, markup=False)
+        sys.exit(2)
+    except RecursionError:
+        err.print("错误：文件结构过于复杂，无法处理 / error: the input is too deeply nested to handle",
+                  highlight=False, markup=False)
+        sys.exit(2)
+    except Exception as e:  # a bug (render, office compare …): one line to report, as parse/check give
+        if os.environ.get("XXGK_DEBUG"):
+            raise
+        bug = internal_error(e)
+        err.print(f"错误：{bug.message} / error: {bug.message_en}", highlight=False, soft_wrap=True, markup=False)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

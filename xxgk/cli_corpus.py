@@ -346,7 +346,7 @@ def check(
 
 
 def _findings_file(findings: list[Any], names: dict[str, str], suffix: str) -> bytes:
-    from xxgk.export import neutralise
+    from xxgk.safetext import neutralise
 
     head = ["级别", "规则", "机关代码", "机关", "年度", "报告编号", "涉及报告", "单元格", "说明", "message"]
     rows = [[f.severity, f.rule, f.agency or "", names.get(f.agency or "", ""), f.year or "", f.report or "",

@@ -611,6 +611,9 @@ def compare(
 def county(year: Annotated[int, typer.Argument(show_default=False)],
            fmt: Annotated[Fmt, typer.Option("--format", "-f")] = Fmt.text, db: Db = None) -> None:
     """全部机关本年申请汇总（政务公开办公室视图）/ every agency's requests for the year (the supervisor's view)."""
+    if not 2019 <= year <= dt.date.today().year + 1:  # the years Office.tally accepts
+        raise XxgkError("bad-year", f"年度 {year} 超出范围（现行年度报告格式自2019年起）",
+                        f"year {year} is out of range (the current report formats start in 2019)")
     with opened(db) as o:
         tables = o.county(year)
         names = {a.code: a.name for a in o.agencies()}

@@ -26,8 +26,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, BinaryIO
 
 import pydantic_core
+from rich.text import Span, Text
 
 from xxgk.model import CellInfo, Finding, Report
+from xxgk.safetext import sheet_row
 from xxgk.template import load_template
 
 if TYPE_CHECKING:
@@ -58,15 +60,6 @@ LONG_FIELDS: list[tuple[str, str]] = [
 ]
 LONG_HEADER = [f"{zh} {en}" for zh, en in LONG_FIELDS]
 LONG_COLUMNS = [en for _, en in LONG_FIELDS]
-
-# OWASP's CSV injection advice: a text cell starting with one of these is prefixed with '.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(text: str) -> str:
-    """Text made safe for a spreadsheet: a leading = + - @ tab or CR gets a ' before it."""
-    return "'" + text if text.startswith(_FORMULA_START) else text
-
 
 # ---------------------------------------------------------------- labels from the template
 
@@ -100,9 +93,10 @@ def _candidates(info: CellInfo) -> str:
 
 
 def long_rows(report: Report) -> list[list[Any]]:
-    """One row per cell (LONG_FIELDS), text neutralised for spreadsheets; numbers stay numbers."""
+    """One row per cell (LONG_FIELDS), as the report holds it: the writers make its text safe
+    for a spreadsheet (:func:`xxgk.safetext.sheet_value`)."""
     labels = cell_labels(report.template)
-    head = [neutralise(report.source_path or ""), report.content_hash, neutralise(report.agency or ""),
+    head = [report.source_path or "", report.content_hash, report.agency or "",
             report.report_year if report.report_year is not None else "", report.template]
     rows = []
     for cid, value in report.cells.items():
@@ -114,8 +108,7 @@ def long_rows(report: Report) -> list[list[Any]]:
             _candidates(info) if info.status in ("ambiguous", "resolved") else "",
             ("是" if info.complete else "否") if info.status == "ambiguous" else "",
             info.relation or "", src.line if src else "", src.column if src else "",
-            neutralise(src.text) if src else "", neutralise(ev.text) if ev else "", ev.line if ev else "",
-            neutralise(info.note or ""),
+            src.text if src else "", ev.text if ev else "", ev.line if ev else "", info.note or "",
         ])
     return rows
 
@@ -138,7 +131,7 @@ def encode_jsonl(item: Item) -> bytes:
 def encode_csv(item: Item) -> bytes:
     assert item.report is not None
     buf = io.StringIO()
-    csv.writer(buf, lineterminator="\r\n").writerows(long_rows(item.report))
+    csv.writer(buf, lineterminator="\r\n").writerows(sheet_row(r) for r in long_rows(item.report))
     return buf.getvalue().encode("utf-8")
 
 
@@ -160,28 +153,40 @@ def encode_check_jsonl(item: Item) -> bytes:
     return pydantic_core.to_json(_check_record(item)) + b"\n"
 
 
-def finding_markup(f: Finding) -> str:
-    """One finding as a line of rich markup (user text escaped)."""
-    from rich.markup import escape
-
+def finding_text(f: Finding) -> Text:
+    """One finding as a styled line. User text (a title, a file name: ``[/x]…``) is never read
+    as Rich markup: the line is assembled from plain pieces."""
     color = {"error": "red", "warning": "yellow", "info": "blue"}[f.severity]
     where = f"（第{f.source.line}行）" if f.source else ""
-    return f"  [{color}]{f.severity:<7}[/{color}] [bold]{f.rule}[/bold] {escape(f.message)}{where}"
+    return Text.assemble("  ", (f"{f.severity:<7}", color), " ", (f.rule, "bold"), " ", f.message, where)
+
+
+def check_text(item: Item, show_info: bool = False) -> Text:
+    """A report's findings as styled lines (user text kept plain)."""
+    r = item.report
+    assert r is not None
+    out = Text.assemble((item.path, "bold"), "  ", r.agency or "（未署名机关）",
+                        f" {r.report_year or '?'}年 模板{r.template}")
+    shown = [f for f in (item.findings or []) if show_info or f.severity != "info"]
+    if not shown:
+        out.append("\n")
+        out.append("  未发现问题 / no problems found", "green")
+    for f in shown:
+        out.append("\n")
+        out.append_text(finding_text(f))
+    return out
 
 
 def encode_check_text(item: Item, show_info: bool = False) -> bytes:
-    """A report's findings as lines of rich markup, printed by the parent as they come."""
-    from rich.markup import escape
+    """:func:`check_text`, serialised in a worker (the text and its styled spans as JSON), for the
+    parent to print as it comes (:func:`decode_check_text`)."""
+    t = check_text(item, show_info)
+    return pydantic_core.to_json({"text": t.plain, "spans": [[s.start, s.end, str(s.style)] for s in t.spans]})
 
-    r = item.report
-    assert r is not None
-    lines = [f"[bold]{escape(item.path)}[/bold]  {escape(r.agency or '（未署名机关）')} {r.report_year or '?'}年 "
-             f"模板{r.template}"]
-    shown = [f for f in (item.findings or []) if show_info or f.severity != "info"]
-    if not shown:
-        lines.append("  [green]未发现问题 / no problems found[/green]")
-    lines += [finding_markup(f) for f in shown]
-    return "\n".join(lines).encode()
+
+def decode_check_text(payload: bytes) -> Text:
+    data = pydantic_core.from_json(payload)
+    return Text(data["text"], spans=[Span(a, b, style) for a, b, style in data["spans"]])
 
 
 # ---------------------------------------------------------------- streaming writers

@@ -16,7 +16,8 @@ Sheets, in order:
 With ``summary=False`` only the laid-out tables are written, without colours: the official layout
 ``xxgk render --to xlsx`` uses. XlsxWriter writes rows as they come (``constant_memory``), so a
 batch's memory stays flat; the long form fills one sheet, hence :data:`MAX_REPORTS`.
-Text from a report is neutralised against formula injection (:func:`xxgk.export.neutralise`).
+Every text cell is written as text, made safe against formula injection and for XML
+(:func:`xxgk.safetext.sheet_text`), in :meth:`Workbook._write_row` and :func:`_text`.
 """
 
 from __future__ import annotations
@@ -33,10 +34,10 @@ from xxgk.export import (
     STATUS_ZH,
     cell_labels,
     long_rows,
-    neutralise,
 )
 from xxgk.layout import Grid, LCell, placed, table_grid, title
 from xxgk.model import CELL_STATUSES, CellInfo, Report
+from xxgk.safetext import sheet_text, xml_text
 from xxgk.template import load_template
 
 if TYPE_CHECKING:
@@ -62,7 +63,8 @@ def too_many(n: int) -> str | None:
 
 
 def _text(v: str) -> str:
-    return neutralise(v)[:MAX_TEXT]
+    """A text cell's content: safe (:func:`xxgk.safetext.sheet_text`) and within Excel's length."""
+    return sheet_text(v)[:MAX_TEXT]
 
 
 def _comment(info: CellInfo) -> str | None:
@@ -115,7 +117,7 @@ class Workbook:
         self.rows[name] = 0
         if header:
             for c, h in enumerate(header):
-                ws.write_string(0, c, h, self.head)
+                ws.write_string(0, c, _text(h), self.head)
             ws.freeze_panes(1, 0)
             self.rows[name] = 1
         return ws
@@ -142,18 +144,18 @@ class Workbook:
         ws = self.overview
         row = self._next("汇总")
         r = item.report
-        values: list[Any] = [self.n, _text(item.path), "已读取" if r else "失败"]
+        values: list[Any] = [self.n, item.path, "已读取" if r else "失败"]
         if r is not None:
             counts = dict.fromkeys(CELL_STATUSES, 0)
             for info in r.provenance.values():
                 counts[info.status] = counts.get(info.status, 0) + 1
-            values += [_text(r.agency or ""), r.report_year, r.template,
-                       r.published_date.isoformat() if r.published_date else None, _text(r.title or "")]
+            values += [r.agency or "", r.report_year, r.template,
+                       r.published_date.isoformat() if r.published_date else None, r.title or ""]
             values += [counts[s] for s in CELL_STATUSES] + [None]
         else:
             f = item.failure
             values += [None] * (len(OVERVIEW) - 3 + len(CELL_STATUSES))
-            values.append(_text(f"{f.message} / {f.message_en}") if f else "")
+            values.append(f"{f.message} / {f.message_en}" if f else "")
         self._write_row(ws, row, values)
 
     def _write_row(self, ws: Any, row: int, values: list[Any], fmts: dict[int, Any] | None = None) -> None:
@@ -163,7 +165,7 @@ class Workbook:
                 if fmt is not None:
                     ws.write_blank(row, c, None, fmt)
             elif isinstance(v, str):
-                ws.write_string(row, c, v[:MAX_TEXT], fmt)
+                ws.write_string(row, c, _text(v), fmt)
             else:
                 ws.write_number(row, c, v, fmt)
 
@@ -189,7 +191,7 @@ class Workbook:
         ws = self.sheets[name]
         ids = list(r.cells)
         fmts = {3 + k: self.status_fmt[r.provenance[c].status] for k, c in enumerate(ids) if c in r.provenance}
-        self._write_row(ws, self._next(name), [_text(r.source_path or ""), _text(r.agency or ""), r.report_year]
+        self._write_row(ws, self._next(name), [r.source_path or "", r.agency or "", r.report_year]
                         + [r.cells[c] for c in ids], fmts)
 
     def _layout(self, r: Report, table: Any) -> None:
@@ -237,24 +239,22 @@ class Workbook:
                 ws.write_number(row, col, v, fmt)
             note = _comment(info) if info is not None and self.summary else None
             if note:
-                ws.write_comment(row, col, note[:MAX_TEXT], {"x_scale": 2, "y_scale": 2})
+                ws.write_comment(row, col, xml_text(note)[:MAX_TEXT], {"x_scale": 2, "y_scale": 2})
 
     def _legend(self) -> None:
         ws = self._sheet("说明", ["状态 status", "中文", "颜色 colour", "含义 meaning"])
         ws.set_column(0, 2, 14)
         ws.set_column(3, 3, 90)
         for k, s in enumerate(CELL_STATUSES, 1):
-            ws.write_string(k, 0, s)
-            ws.write_string(k, 1, STATUS_ZH[s])
-            ws.write_string(k, 2, "无 none" if FILLS[s] is None else FILLS[s], self.cell_fmt[s])
-            ws.write_string(k, 3, STATUS_MEANING[s])
+            self._write_row(ws, k, [s, STATUS_ZH[s], "无 none" if FILLS[s] is None else FILLS[s],
+                                    STATUS_MEANING[s]], {2: self.cell_fmt[s]})
         notes = [
             "“单元格”表每行一个单元格：数值、状态及其依据（原文行、列、文字；正文确定的依据句）/ one row per cell",
             "表格页中，定位、计算、正文确定、待定的单元格有批注说明依据 / cells carry comments saying how",
             "以 = + - @ 开头的文字前加了 ' ，以免被当作公式 / text starting with = + - @ is prefixed with '",
         ]
         for k, text in enumerate(notes, len(CELL_STATUSES) + 2):
-            ws.write_string(k, 0, text)
+            ws.write_string(k, 0, _text(text))
 
     def close(self) -> None:
         if self.summary:

@@ -32,6 +32,8 @@ HOLIDAY_NAMES = {
     "Anti-Fascist 70th Day": "抗战胜利70周年纪念日",
 }
 WEEKDAYS = "一二三四五六日"
+# The years a local override table may declare (the disclosure regime began in 2008).
+MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 @dataclass(frozen=True)
@@ -83,10 +85,17 @@ class Overrides:
 
     @classmethod
     def from_dict(cls, raw: Mapping[str, object], where: str = "overrides") -> Overrides:
+        """The table from parsed TOML; any value of the wrong kind (a year that is not a year, a
+        list that is not a list) is refused on one line naming it."""
         years: dict[int, str] = {}
         days: dict[dt.date, tuple[bool, str]] = {}
 
+        def bad(what: str, what_en: str, v: object) -> XxgkError:
+            return XxgkError("calendar-file", f"{where}：{what}：{v!r}", f"{where}: {what_en}: {v!r}")
+
         def date_of(v: object) -> dt.date:
+            if isinstance(v, dt.datetime):
+                return v.date()
             if isinstance(v, dt.date):
                 return v
             try:
@@ -95,20 +104,35 @@ class Overrides:
                 raise XxgkError("calendar-file", f"{where}：日期格式错误：{v!r}（应为 YYYY-MM-DD）",
                                 f"{where}: bad date {v!r} (expected YYYY-MM-DD)") from e
 
-        for y, spec in dict(raw.get("years", {}) or {}).items():  # type: ignore[call-overload]
+        def table(v: object, what: str, what_en: str) -> Mapping[str, object]:
+            if not isinstance(v, Mapping):
+                raise bad(f"{what}应为表（[…]）", f"{what_en} must be a table", v)
+            return v
+
+        def array(v: object, what: str, what_en: str) -> list[object]:
+            if not isinstance(v, list):
+                raise bad(f"{what}应为列表（[…]）", f"{what_en} must be a list", v)
+            return v
+
+        for y, spec in table(raw.get("years", {}), "years", "years").items():
+            if not (y.isdigit() and MIN_YEAR <= int(y) <= MAX_YEAR):
+                raise bad(f"年度应为 {MIN_YEAR}–{MAX_YEAR} 的四位数", f"a year must be {MIN_YEAR}-{MAX_YEAR}", y)
             year = int(y)
-            spec = dict(spec or {})
+            spec = table(spec, f"years.{year}", f"years.{year}")
             years[year] = str(spec.get("source", ""))
             for key, workday in (("holidays", False), ("workdays", True)):
-                for v in spec.get(key, []):
+                for v in array(spec.get(key, []), f"years.{year}.{key}", f"years.{year}.{key}"):
                     d = date_of(v)
                     if d.year != year:
                         raise XxgkError("calendar-file", f"{where}：{d} 不在 {year} 年内",
                                         f"{where}: {d} is not in {year}")
                     days[d] = (workday, "节假日" if not workday else "调休上班")
-        for item in raw.get("days", []) or []:  # type: ignore[union-attr]
-            item = dict(item)
-            days[date_of(item.get("date"))] = (bool(item.get("workday", False)), str(item.get("note", "")))
+        for item in array(raw.get("days", []), "days（[[days]]）", "days ([[days]])"):
+            item = table(item, "[[days]] 的每一项", "each [[days]] entry")
+            workday = item.get("workday", False)
+            if not isinstance(workday, bool):
+                raise bad("workday 应为 true 或 false", "workday must be true or false", workday)
+            days[date_of(item.get("date"))] = (workday, str(item.get("note", "")))
         return cls(years=years, days=days)
 
 

@@ -25,6 +25,7 @@ from xxgk.errors import XxgkError
 from xxgk.layout import Grid, LCell, fmt, placed, sections, title
 from xxgk.model import Report
 from xxgk.pdfcheck import verify_pdf
+from xxgk.safetext import printable
 from xxgk.template import load_template
 
 FORMATS = ("docx", "html", "pdf", "xlsx", "md")
@@ -58,6 +59,7 @@ def render(report: Report, to: str, *, force: bool = False) -> bytes:
                         f"unknown output format: {to} ({', '.join(FORMATS)})")
     if not force:
         refuse_unless_sound(report)
+    report = printable(report)  # no control character reaches an XML format (python-docx refuses them)
     if to == "html":
         return to_html(report).encode("utf-8")
     if to == "md":

@@ -114,6 +114,10 @@ def _structure(report: Report, t: Template) -> list[Finding]:
                           f"a report on {report.report_year} should use the {right} template, not {t.id}"))
     for d in diag_kinds["template-undetected"]:
         out.append(_f("template-undetected", d.message, "no template-specific label found in the tables"))
+    for d in diag_kinds["several-reports"]:
+        out.append(_f("several-reports", d.message,
+                      f"the file holds another report (from line {d.detail.get('line')}); only the first was read",
+                      source=d.source))
     for _ in diag_kinds["agency-unnamed"]:
         out.append(_f("agency-unnamed", "报告未写明发布机关名称（标题与落款均未给出具体机关）",
                       "the report does not name its agency (neither title nor signature)"))
@@ -269,6 +273,15 @@ def _reading(report: Report, t: Template) -> list[Finding]:
         elif d.kind == "digits-run-together":
             out.append(_f("digits-run-together", d.message,
                           f"numbers run together: {d.detail.get('printed')}", d.cells, source=d.source))
+        elif d.kind == "cell-blank":
+            out.append(_f("cell-blank", d.message,
+                          f"{', '.join(d.cells)}: printed empty in a table that prints its zeros; read as blank "
+                          f"(a number may be lost)", d.cells, source=d.source))
+        elif d.kind == "text-damaged":
+            line = d.source.line if d.source else "?"
+            out.append(_f("text-damaged", d.message,
+                          f"line {line}: bytes that decode in no encoding were replaced; text there may be "
+                          f"lost or wrong", source=d.source))
         elif d.kind == "label-variant":
             f = _f("label-variant", d.message,
                    f"label {d.detail.get('found')!r} instead of {d.detail.get('canonical')!r}"

@@ -37,6 +37,8 @@ _RULES: list[RuleInfo] = [
     RuleInfo("agency-unnamed", "warning", "报告未写明发布机关名称", "the report does not name its agency",
              "structure"),
     RuleInfo("year-unknown", "warning", "无法确定报告年度", "the report year cannot be determined", "structure"),
+    RuleInfo("several-reports", "warning", "文件中含有多份年度报告，只读取了第一份",
+             "the file holds several reports; only the first was read", "structure"),
     # timeliness and period
     RuleInfo("late-publication", "error", "发布晚于法定期限（部门1月31日前，本级政府3月31日前）",
              "published after the legal deadline (31 January for departments, 31 March for a "
@@ -60,6 +62,12 @@ _RULES: list[RuleInfo] = [
     RuleInfo("row-width", "warning", "表格行印出的数字个数与列数不符",
              "table rows print more or fewer numbers than the template has columns", "reading"),
     RuleInfo("digits-run-together", "warning", "表格数字连写，无分隔", "table numbers run together",
+             "reading"),
+    RuleInfo("cell-blank", "warning", "表格中个别单元格空白，而本表其他各格的0均印出（可能漏印了数字）",
+             "a table cell is printed empty in a table that prints its zeros (a number may be lost)",
+             "reading"),
+    RuleInfo("text-damaged", "warning", "文件有无法解码的损坏字节（已替换为“\ufffd”），该处文字可能缺失或有误",
+             "the file has bytes that decode in no encoding (replaced): text there may be lost or wrong",
              "reading"),
     RuleInfo("label-variant", "info", "表格标签与模板用语不一致（旧称、简称或错别字）",
              "a table label differs from the template's wording", "reading"),

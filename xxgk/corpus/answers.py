@@ -29,7 +29,8 @@ from difflib import SequenceMatcher
 from xxgk.agency import KIND_ZH
 from xxgk.corpus.checks import STATE_ZH, check_corpus, current, reports_by_agency, timeliness
 from xxgk.corpus.types import AgencyRecord, CorpusFinding, ReportEntry
-from xxgk.export import cell_labels, neutralise
+from xxgk.export import cell_labels
+from xxgk.safetext import neutralise
 from xxgk.template import Template, load_template
 
 __all__ = [

@@ -40,7 +40,8 @@ from xxgk.corpus.rollup import template_cells
 from xxgk.corpus.store import CorpusStore
 from xxgk.corpus.store_read import LEVEL_COLUMNS, export_chunks
 from xxgk.errors import XxgkError
-from xxgk.export import neutralise, temp_path
+from xxgk.export import temp_path
+from xxgk.safetext import neutralise
 
 UNKNOWN_PROVINCE = "unknown"
 TEMPLATES = ("2021", "2019")

@@ -34,7 +34,8 @@ from xxgk.corpus.registry_rows import (  # noqa: F401 - re-exported
 )
 from xxgk.corpus.types import KIND_ZH, LEVEL_ZH, AgencyRecord, Region
 from xxgk.errors import XxgkError
-from xxgk.export import neutralise, write_atomic
+from xxgk.export import write_atomic
+from xxgk.safetext import neutralise
 
 __all__ = ["AGENCY_HEADERS", "REGION_HEADERS", "Registry", "RowError", "norm", "region_variants", "split_aliases"]
 

@@ -18,7 +18,7 @@ from typing import Any
 from xxgk.agency import KINDS
 from xxgk.corpus.types import LEVEL_ZH, LEVELS, AgencyRecord, Region
 from xxgk.errors import XxgkError
-from xxgk.export import neutralise
+from xxgk.safetext import neutralise
 
 REGION_HEADERS = ("地区代码", "地区名称", "层级", "上级地区代码")
 AGENCY_HEADERS = ("机关代码", "机关名称", "类别", "所在地区代码", "上级机关代码", "监督机关代码", "别名")

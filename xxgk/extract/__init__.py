@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from xxgk.agency import decide
-from xxgk.document import Document
+from xxgk.document import Document, Paragraph
 from xxgk.errors import XxgkError
 from xxgk.extract import meta
 from xxgk.extract.locate import (
@@ -19,10 +19,11 @@ from xxgk.extract.locate import (
     LocatedTable,
     detect_template,
     find_headings,
+    find_label,
     locate_table,
 )
 from xxgk.extract.rows import foreign_rows, foreign_totals, group_children, numbers_first, printed_rows, score
-from xxgk.extract.shape import GRID_FORMATS, Lines, blank_style, place_by_position, strip_label_residue
+from xxgk.extract.shape import GRID_FORMATS, Lines, blank_rows, place_by_position, strip_label_residue
 from xxgk.extract.slots import Slot
 from xxgk.extract.solve import UNKNOWN, CellResult, Figure, PrintedRow, solve_table
 from xxgk.model import CellInfo, Diagnostic, Headline, PartText, Report, cell_info, trusted
@@ -30,6 +31,13 @@ from xxgk.normalize import _RESIDUE, Compact, normalize
 from xxgk.template import Template, load_template, template_for_year, template_ids
 
 _UNIT = re.compile(r"单位\s*[:：]?\s*(万元|元)")
+# U+FFFD: where the reader replaced bytes that decode in no encoding (a damaged byte, a cut).
+_DAMAGED = re.compile("\ufffd+")
+MAX_DAMAGED_SHOWN = 20
+TITLE_ALONE_CHARS = 40  # beside a title, less text than this is no report
+_FIRST_PART = re.compile(r"(?m)^\s*[一1][、.．]\s*总体情况")
+_DAMAGED_ROW = ("原文此行有无法解码的损坏字节，此行的数字无法确定 / the row holds bytes that could not be "
+                "decoded: its numbers cannot be determined")
 _UNIT_AFTER = re.compile(r"[\d\s.,]*\d\s*(万元|元)")
 
 
@@ -81,13 +89,25 @@ def extract(
         pos = headings["appeals"].end
     tables["appeals"] = locate_table(ct, t, "appeals", pos, uses)
 
-    if not tables["requests"].anchors and not tables["proactive"].anchors and title is None:
+    if not tables["requests"].anchors and not tables["proactive"].anchors and (
+            title is None or (not headings and _title_alone(doc, raw_text, title))):
+        if title is not None:
+            raise XxgkError(
+                "not-a-report",
+                f"只有标题“{title.value}”，没有年度报告的组成部分和统计表，这不是年度报告",
+                f"a title alone ({title.value}), without the report's parts or tables: this is not an "
+                "annual report on government information disclosure",
+            )
         raise XxgkError(
             "not-a-report",
             "未找到政府信息公开工作年度报告的标题或统计表，这似乎不是年度报告",
             "no annual-report title or statistical tables found: this does not look like an "
             "annual report on government information disclosure",
         )
+
+    several = _another_report(ct, t, text, tables, lines)
+    if several is not None:
+        diagnostics.append(several)
 
     # --- prose figures first: they may decide cells the tables leave open
     prose_end = ct.source(tables["proactive"].start) if tables["proactive"].start >= 0 else len(text)
@@ -103,6 +123,15 @@ def extract(
             sums = tuple(tuple(e.split("+")) for e in specs[spec.key].cells)
             figures.append(Figure(sums, h.value, h.sentence or h.source))
 
+    damaged = [(m.start(), m.end()) for m in _DAMAGED.finditer(raw_text)]
+    for a, b in damaged[:MAX_DAMAGED_SHOWN]:
+        loc = lines.loc(a, b)
+        diagnostics.append(Diagnostic(
+            kind="text-damaged",
+            message=f"第{loc.line}行有无法解码的字节（已以“\ufffd”代替），此处文字可能缺失或有误",
+            source=loc, detail={"places": len(damaged)},
+        ))
+
     cells: dict[str, CellResult] = {}
     table_rows: dict[str, list[PrintedRow]] = {}
     for key, lt in tables.items():
@@ -113,10 +142,12 @@ def extract(
         if doc.format == "text":
             place_by_position(rows, text, lines)
         strip_label_residue(rows, grid=doc.format in GRID_FORMATS)
-        solved = solve_table(rows, t.equations, blank_style(rows), figures)
+        _damaged_rows(rows, text, damaged)
+        solved = solve_table(rows, t.equations, blank_rows(rows), figures)
         if numbers_first(lt, ct, headings, tables):
             rows_b = printed_rows(t, lt, ct, text, headings, tables, before=True)
-            solved_b = solve_table(rows_b, t.equations, blank_style(rows_b), figures)
+            _damaged_rows(rows_b, text, damaged)
+            solved_b = solve_table(rows_b, t.equations, blank_rows(rows_b), figures)
             # The layout says numbers come first (numbers before the first label, none after the
             # last): that reading stands unless it is worse on both counts — it breaks more
             # relations *and* leaves more cells open (an agency's wrong total breaks a relation
@@ -129,6 +160,7 @@ def extract(
         group_children(t, rows, cells)
         foreign_totals(t, rows, cells)
         _row_diagnostics(t, key, rows, cells, lines, diagnostics)
+        _lone_blanks(t, key, rows, cells, lines, diagnostics)
 
     report_cells: dict[str, int | float | None] = {}
     ambiguous: dict[str, list[int | float | None]] = {}
@@ -306,6 +338,97 @@ def _row_diagnostics(
             message=f"{row_label}：印有{printed}个数，应为{len(ids)}个",
             cells=ids, source=src,
             detail={"row": r.label, "printed": printed, "expected": len(ids), "table": key},
+        ))
+
+
+def _title_alone(doc: Document, text: str, title: meta.Found) -> bool:
+    """Nothing but a title: no table, no part heading (checked by the caller), and beside the
+    title no more than a line of text (a page's date or source line)."""
+    if any(not isinstance(b, Paragraph) for b in doc.blocks) or "\t" in text:
+        return False
+    rest = text[:title.start] + text[title.end:]
+    return len("".join(rest.split())) < TITLE_ALONE_CHARS
+
+
+def _another_report(
+    ct: Compact, t: Template, text: str, tables: dict[str, LocatedTable], lines: Lines,
+) -> Diagnostic | None:
+    """A file holding several reports (several agencies' reports pasted into one page or
+    document): after the tables read, another table 三 with most of its rows, or a title line
+    followed by the first part's heading (a page header repeating the title is neither). Only
+    the first report is read; this says where the next one begins."""
+    found = [lt for lt in tables.values() if lt.anchors]
+    if not found:
+        return None
+    last = max(lt.end for lt in found)
+    from_ = ct.source_end(last)
+    rows = [r for b in t.table("requests").blocks for r in b.rows if not r.group]
+    again = []
+    if find_label(ct.text, rows[0].label, last, len(ct.text)) is not None:  # cheap first: 一、本年新收…
+        again = [a for a in locate_table(ct, t, "requests", last, []).anchors if a.match.start >= last]
+    tables_at = None
+    if again and again[0].row.key == rows[0].key and len({a.row.key for a in again}) * 2 >= len(rows):
+        tables_at = ct.source(again[0].start)
+    titles = [f for f in meta.title_lines(text, from_) if tables_at is None or f.start < tables_at]
+    opening = [f for f in titles if _FIRST_PART.search(text, f.end, f.end + 600)]
+    if tables_at is None and not opening:
+        return None
+    # the title the next report opens with: before its tables, the last one (page headers repeat)
+    title = (opening or titles)[0] if tables_at is None else (titles[-1] if titles else None)
+    loc = lines.loc(title.start, title.end) if title else lines.loc(tables_at or 0, tables_at or 0)
+    what = f"“{title.value}”" if title else "另一组统计表"
+    return Diagnostic(
+        kind="several-reports",
+        message=f"文件中还有另一份年度报告（第{loc.line}行起：{what}），只读取了第一份",
+        source=loc, detail={"line": loc.line, "title": title.value if title else None},
+    )
+
+
+def _damaged_rows(rows: list[PrintedRow], text: str, damaged: list[tuple[int, int]]) -> None:
+    """A row whose label or values hold a damaged place is not read: a number may be lost or
+    changed there. Its values reach to the end of the line after its last number (one cell per
+    line: a damaged last cell stands there), never past the next row."""
+    if not damaged:
+        return
+    for r in rows:
+        if r.span is None:
+            continue
+        a, end = r.span
+        nums = [s for s in r.slots if s.is_num]
+        if nums:
+            eol = text.find("\n", nums[-1].end)
+            eol = text.find("\n", eol + 1) if eol >= 0 else -1
+            end = min(end, eol if eol >= 0 else len(text))
+        if any(x < end and y > a for x, y in damaged):
+            r.opaque = _DAMAGED_ROW
+
+
+def _lone_blanks(
+    t: Template, key: str, rows: list[PrintedRow], cells: dict[str, CellResult], lines: Lines,
+    out: list[Diagnostic],
+) -> None:
+    """A row with an empty cell between two numbers, in a table that prints its zeros (whose
+    other rows are not read as writing zeros as blanks): its empty cells are read as blank, as
+    printed, but a number may have been lost there — said, so that the checker says it."""
+    flags = blank_rows(rows)
+    if all(flags) or not any(flags):
+        return
+    for r, lone in zip(rows, flags, strict=True):
+        if not lone:
+            continue
+        blank = [c.cell_id for c in r.columns
+                 if (res := cells.get(c.cell_id)) is not None and res.value is None
+                 and res.status in ("blank", "computed")]
+        if not blank:
+            continue
+        row_label = t.row_label(key, r.label) if r.label != key else t.table(key).title
+        cols = "、".join(t.column_label(key, c.rsplit(".", 1)[-1]) for c in blank)
+        nums = [s for s in r.slots if s.is_num]
+        out.append(Diagnostic(
+            kind="cell-blank",
+            message=f"{row_label}：“{cols}”一栏空白，而本表其他各格的0均印出：按空白读取，此处可能漏印了数字",
+            cells=blank, source=lines.loc(nums[0].start, nums[-1].end),
+            detail={"row": r.label, "table": key},
         ))
 
 

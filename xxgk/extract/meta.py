@@ -115,6 +115,19 @@ def find_title(text: str, limit: int) -> tuple[Found | None, int | None, str | N
     return title, int(m.group("year")), agency or None
 
 
+def title_lines(text: str, start: int) -> list[Found]:
+    """Lines from ``start`` on that hold a report's title and nothing else (another report's
+    title in a file holding several, or a page header repeating the title)."""
+    out = []
+    for m in _TITLE.finditer(text, start):
+        a = text.rfind("\n", 0, m.start()) + 1
+        b = text.find("\n", m.end())
+        b = len(text) if b < 0 else b
+        if text[a:b].strip(" \t\r*#") == m.group(0).strip(" \t\r*#"):
+            out.append(Found(m.group(0).strip(), m.start(), m.end()))
+    return out
+
+
 def clean_agency(name: str | None) -> str | None:
     if not name:
         return None

@@ -8,7 +8,7 @@ import re
 from bisect import bisect_right
 
 from xxgk.extract.slots import Slot
-from xxgk.extract.solve import PrintedRow
+from xxgk.extract.solve import PrintedRow, label_padding
 from xxgk.model import Location, location
 
 
@@ -75,6 +75,23 @@ def blank_style(rows: list[PrintedRow]) -> bool:
         sum(1 for x in r.slots if x.is_num) == len(r.columns) and r.slots and not r.slots[0].is_num
         for r in rows
     )
+
+
+def blank_rows(rows: list[PrintedRow]) -> list[bool]:
+    """Which rows write a zero as an empty cell, decided per row.
+
+    A table that writes its zeros as blanks (:func:`blank_style`) does so in every row, unless it
+    also prints zeros and its rows show label padding (empty slots before a full set of numbers):
+    there an empty cell between two numbers is that row's own (a zero left blank, or a number
+    lost), and the other rows' leading empty slots stay the label's. One damaged row no longer
+    turns the label padding of every other row into empty cells (which read its printed zeros as
+    blanks and shifted its numbers by a column)."""
+    if not blank_style(rows):
+        return [False] * len(rows)
+    prints_zeros = any(s.is_num and s.text.strip("0") == "" for r in rows for s in r.slots)
+    if not (prints_zeros and label_padding(rows)):
+        return [True] * len(rows)
+    return [_interior_blank(r.slots) for r in rows]
 
 
 def _interior_blank(sl: list[Slot]) -> bool:

@@ -70,38 +70,45 @@ class Figure:
 _ZERO_BLANK = "未印出；按勾稽关系为0，本表以空白表示0 / not printed; the arithmetic gives 0, which this table leaves empty"
 
 
+def label_padding(rows: list[PrintedRow]) -> bool:
+    """Layout residue: a row whose leading empty slots were taken off, or a row printing all its
+    numbers after an empty slot (the tabs of label columns), means empty slots before numbers are
+    layout in this table, not cells."""
+    return any(
+        r.residue or (sum(1 for x in r.slots if x.is_num) == len(r.columns) and r.slots and not r.slots[0].is_num)
+        for r in rows
+    )
+
+
 def solve_table(
-    rows: list[PrintedRow], equations: Sequence[Equation], blank_style: bool,
+    rows: list[PrintedRow], equations: Sequence[Equation], blank_style: bool | Sequence[bool],
     figures: Sequence[Figure] = (),
 ) -> dict[str, CellResult]:
     """Read every printed row of one table, choosing alignments jointly.
 
+    ``blank_style``: whether zeros are written as empty cells, for the whole table or per row
+    (:func:`xxgk.extract.shape.blank_rows`).
     Where the best alignments disagree on a cell, a figure stated in the prose may decide it:
     the alignments that agree with the figure are kept when some, but not all, do; a cell they
     then determine is ``resolved``. A figure never overrides a cell the table determines.
     """
+    blanks = [blank_style] * len(rows) if isinstance(blank_style, bool) else list(blank_style)
     signed = {c.cell_id for r in rows for c in r.columns if c.signed}
     table_cells = {c.cell_id for r in rows for c in r.columns}
     table_eqs = [eq for eq in equations if set(eq.cells) <= table_cells]
-    # Layout residue: a row printing all its numbers after empty slots (the tabs of label columns)
-    # means empty slots before numbers are layout here, not cells.
-    residue = any(
-        r.residue or (sum(1 for x in r.slots if x.is_num) == len(r.columns) and r.slots and not r.slots[0].is_num)
-        for r in rows
-    )
-    for r in rows:
+    residue = label_padding(rows)
+    for r, bs in zip(rows, blanks, strict=True):
         if r.opaque:
             r.candidates = [_empty_candidate(r)]
             continue
-        r.candidates = row_candidates(r, equations, blank_style, slack=False, exact_blanks=not residue)
+        r.candidates = row_candidates(r, equations, bs, slack=False, exact_blanks=not residue)
     best, options, too_many = _joint(rows, table_eqs, signed)
     if best and best[0][0][0] > 0 and any(min(c.edits for c in o) > 0 for o in options):
         # The fewest edits leave the table's arithmetic broken: let the malformed rows take one
         # more edit each, and let the arithmetic choose.
-        for r, o in zip(rows, options, strict=True):
+        for r, o, bs in zip(rows, options, blanks, strict=True):
             if min(c.edits for c in o) > 0 and not r.opaque:
-                r.candidates = row_candidates(r, equations, blank_style, slack=True,
-                                              exact_blanks=not residue)
+                r.candidates = row_candidates(r, equations, bs, slack=True, exact_blanks=not residue)
         best2, options2, too_many2 = _joint(rows, table_eqs, signed)
         if best2 and best2[0][0] < best[0][0]:
             best, options, too_many = best2, options2, too_many2
@@ -116,7 +123,7 @@ def solve_table(
         chosen = best[0][1][ri]
         if chosen.edits == 0 or r.opaque or any(c.cell_id in eq_cells for c in r.columns):
             continue
-        near = [c for c in row_candidates(r, equations, blank_style, slack=True, exact_blanks=not residue)
+        near = [c for c in row_candidates(r, equations, blanks[ri], slack=True, exact_blanks=not residue)
                 if c.edits <= chosen.edits + 1]
         for ci, col in enumerate(r.columns):
             seen: list[Value] = []
@@ -181,7 +188,7 @@ def solve_table(
                 )
                 continue
             if place.slot is None:
-                if place.empty_row and prints_zeros and not blank_style and len(r.slots) < len(r.columns):
+                if place.empty_row and prints_zeros and not blanks[ri] and len(r.slots) < len(r.columns):
                     # nothing at all after the label, in a table that prints its zeros: the row's
                     # numbers were moved elsewhere (a converter, the page's reading order)
                     results[cid] = CellResult(
@@ -196,7 +203,7 @@ def solve_table(
                     continue
                 relation = _relation(cid, final, equations)
                 note = "未印出，由勾稽关系计算 / not printed; computed from the arithmetic"
-                if (v == 0 and blank_style) or v is None:
+                if (v == 0 and blanks[ri]) or v is None:
                     v = None
                     note = _ZERO_BLANK
                 results[cid] = CellResult(v, "computed", [], row_slot, note, relation=relation)

@@ -41,6 +41,7 @@ from typing import TYPE_CHECKING, Any
 
 from xxgk.errors import XxgkError
 from xxgk.office.vocab import CHANNELS, applicant_kinds, outcome_for, outcomes, resolve, resolve_channel
+from xxgk.safetext import FORMULA_START, sheet_value
 
 if TYPE_CHECKING:
     from xxgk.office.service import Office, RequestView
@@ -96,8 +97,6 @@ APPLICANT_FIELDS = {"applicant_name": "name", "id_type": "id_type", "id_number":
                     "phone": "phone", "email": "email", "address": "address"}
 
 # what officers write in the 申请方式 column, beyond our keys and labels
-# a text cell starting with one of these is a formula to Excel: the CSV export puts a ' before it
-_FORMULA_START = "=+-@\t\r"
 APPLICANT_KIND_ALIASES = {"natural": ["个人", "公民"], "commercial": ["企业"], "other_org": ["其他组织"]}
 
 
@@ -203,8 +202,8 @@ def _text(v: Any) -> str | None:
     else:
         s = str(v)
     s = s.strip().replace("\u3000", " ").strip()
-    if len(s) > 1 and s[0] == "'" and s[1] in _FORMULA_START:
-        s = s[1:]  # our own CSV export's guard against formula injection
+    if len(s) > 1 and s[0] == "'" and s[1:].startswith(FORMULA_START):
+        s = s[1:]  # our own export's guard against formula injection (xxgk.safetext.neutralise)
     return s or None
 
 
@@ -427,6 +426,10 @@ def _workbook(path: Path) -> Iterator[Any]:
     if unpacked > MAX_UNZIPPED:
         raise XxgkError("too-large", f"台账文件解压后超过 200 MB：{name}",
                         f"the ledger file unpacks to over 200 MB: {name}")
+    from xxgk.readers.xlsx import refuse_dtd
+
+    with zipfile.ZipFile(path) as z:
+        refuse_dtd(z, name, "not-ledger")  # the sheets are parsed lazily, after this function returns
     try:
         wb = load_workbook(path, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises many kinds on a zip that is not a workbook
@@ -451,7 +454,7 @@ def _read_xlsx(path: Path, mapping: dict[str, str] | None, sheet: str | None) ->
         for ws in sheets:
             where = f"{name}［{ws.title}］" if len(wb.sheetnames) > 1 else name
             try:
-                return _rows(enumerate(ws.iter_rows(min_row=1, values_only=True), 1), mapping, where)
+                return _rows(_sheet_rows(ws, name), mapping, where)
             except XxgkError as e:
                 if e.code != "not-ledger" or sheet is not None:
                     raise
@@ -527,7 +530,16 @@ def _raw_records(path: Path) -> list[tuple[int, Sequence[Any]]]:
     if not data.startswith(b"PK\x03\x04"):
         return _csv_records(data, path.name)[:MAX_ROWS + 1]
     with _workbook(path) as wb:
-        return list(islice(enumerate(wb.worksheets[0].iter_rows(values_only=True), 1), MAX_ROWS + 1))
+        return list(islice(_sheet_rows(wb.worksheets[0], path.name), MAX_ROWS + 1))
+
+
+def _sheet_rows(ws: Any, name: str) -> Iterator[tuple[int, Sequence[Any]]]:
+    """A read-only sheet's rows, numbered; openpyxl parses the sheet as they are read, so a
+    damaged sheet fails here, as one line."""
+    try:
+        yield from enumerate(ws.iter_rows(min_row=1, values_only=True), 1)
+    except Exception as e:  # openpyxl and the XML parser raise many kinds on a damaged sheet
+        raise _not_ledger(name, f"工作表已损坏：{type(e).__name__}", f"a damaged sheet: {type(e).__name__}") from None
 
 
 # ---------------------------------------------------------------- import
@@ -630,7 +642,6 @@ EXPORT_COLUMNS: list[tuple[str, str]] = [
     ("答复期限", "due_on"), ("补正期限", "correction_due_on"), ("缴费期限", "payment_due_on"),
     ("办结日期", "closed_on"), ("办理结果", "outcome"), ("是否按期办结", "on_time"), ("收费金额（元）", "fee_amount"),
 ]
-TEXT_ATTRS = {"tracking_no", "applicant_name", "description"}
 
 
 def _export_row(v: RequestView) -> list[Any]:
@@ -673,18 +684,13 @@ def export_requests(views: Sequence[RequestView], path: Path, fmt: str | None = 
 
 
 def _to_csv(rows: list[list[Any]]) -> bytes:
-    text_cols = {i for i, (_, attr) in enumerate(EXPORT_COLUMNS) if attr in TEXT_ATTRS}
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\r\n")
     w.writerow([h for h, _ in EXPORT_COLUMNS])
     for row in rows:
-        cells = []
-        for i, x in enumerate(row):
-            s = "" if x is None else x.isoformat() if isinstance(x, dt.date) else str(x)
-            if i in text_cols and s and s[0] in _FORMULA_START:
-                s = "'" + s  # Excel would run it as a formula; import takes the quote off again
-            cells.append(s)
-        w.writerow(cells)
+        # text made safe (a leading ' before = + - @: import takes it off again); dates, numbers as they are
+        w.writerow(["" if x is None else x.isoformat() if isinstance(x, dt.date) else sheet_value(x)
+                    for x in row])
     return codecs.BOM_UTF8 + buf.getvalue().encode("utf-8")
 
 
@@ -694,7 +700,6 @@ def _width(s: str) -> int:
 
 def _to_xlsx(rows: list[list[Any]]) -> bytes:
     from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
 
@@ -708,8 +713,7 @@ def _to_xlsx(rows: list[list[Any]]) -> bytes:
     widths = [_width(h) for h, _ in EXPORT_COLUMNS]
     for r, row in enumerate(rows, 2):
         for i, x in enumerate(row):
-            if isinstance(x, str):
-                x = ILLEGAL_CHARACTERS_RE.sub("", x)
+            x = sheet_value(x)  # text made safe, as every export's (xxgk.safetext)
             cell = ws.cell(r, i + 1)
             cell.value = x
             if isinstance(x, str):

@@ -104,7 +104,7 @@ def read_document(data: bytes, name: str = "<bytes>") -> Document:
             f"不是文本格式的年度报告（{kind[0]}），此格式暂不支持：{name}",
             f"not a plain-text report ({kind[1]}); this format is not supported yet: {name}",
         )
-    text, encoding = decode_text(data, name)
+    text, encoding = decode_text(data, name, lenient=True)
     from xxgk.readers.markdown import looks_like_markdown, read_markdown
 
     if looks_like_markdown(text):

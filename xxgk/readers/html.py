@@ -16,6 +16,7 @@ import re
 from xxgk.document import Document, TableCell
 from xxgk.errors import XxgkError
 from xxgk.readers.text import decode_text
+from xxgk.safetext import xml_text
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
 _GB = {"gb2312", "gbk", "gb_2312-80", "x-gbk", "gb18030", "cp936", "euc-cn", "hz-gb-2312"}
@@ -51,7 +52,7 @@ def looks_like_html(data: bytes) -> bool:
 
 def decode_html(data: bytes, name: str) -> tuple[str, str]:
     if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
-        return decode_text(data, name)
+        return decode_text(data, name, lenient=True)
     m = _META_CHARSET.search(data[:8192])
     if m:
         declared = m.group(1).decode("ascii", "replace").lower()
@@ -66,7 +67,7 @@ def decode_html(data: bytes, name: str) -> tuple[str, str]:
                     return text, enc
         except (LookupError, UnicodeError, ValueError, TypeError):
             pass  # an unknown or wrong declaration: decode as a text file is decoded
-    return decode_text(data, name)
+    return decode_text(data, name, lenient=True)
 
 
 def read_html(data: bytes, name: str = "<bytes>") -> Document:
@@ -77,7 +78,8 @@ def read_html(data: bytes, name: str = "<bytes>") -> Document:
     if n > MAX_TABLES:  # refused before parsing
         raise _too_complex(name, f"{n} 个表格", f"{n} tables")
     text, encoding = decode_html(data, name)
-    text = re.sub(r"^\s*<\?xml[^>]*>", "", text)
+    # lxml refuses a text node holding a control character (a damaged byte): left out, as XML would
+    text = xml_text(re.sub(r"^\s*<\?xml[^>]*>", "", text))
     parser = lxml.html.HTMLParser(remove_comments=True, remove_pis=True, no_network=True,
                                   recover=True, huge_tree=False)
     try:

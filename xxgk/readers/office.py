@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 import tempfile
 from pathlib import Path
@@ -18,6 +19,18 @@ TIMEOUT = 120
 
 def soffice() -> str | None:
     return shutil.which("soffice") or shutil.which("libreoffice")
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the process group ``proc`` leads (it was started with ``start_new_session``), then
+    reap ``proc``: nothing it started keeps running."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass  # the group is gone already
+    if proc.returncode is None:
+        proc.kill()
+    proc.wait()
 
 
 def convert(data: bytes, suffix: str, target: str, name: str) -> bytes:
@@ -34,11 +47,17 @@ def convert(data: bytes, suffix: str, target: str, name: str) -> bytes:
         profile = Path(tmp) / "profile"
         cmd = [exe, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",
                "--convert-to", target, "--outdir", str(Path(tmp) / "out"), str(src)]
+        # Its own session (so its own process group): ``soffice`` starts oosplash, which starts
+        # soffice.bin; killing only the child we started would leave soffice.bin running.
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                env={**os.environ, "HOME": tmp}, start_new_session=True)
         try:
-            proc = subprocess.run(cmd, capture_output=True, timeout=TIMEOUT, env={**os.environ, "HOME": tmp})
+            proc.communicate(timeout=TIMEOUT)
         except subprocess.TimeoutExpired:
             raise XxgkError("convert-timeout", f"LibreOffice 转换超时（{TIMEOUT} 秒）：{name}",
                             f"LibreOffice conversion timed out ({TIMEOUT} s): {name}") from None
+        finally:
+            kill_group(proc)  # on a timeout, an interruption, and whatever outlived a conversion
         out = Path(tmp) / "out" / f"input.{ext}"
         if proc.returncode != 0 or not out.exists():
             raise XxgkError("convert-failed", f"LibreOffice 无法转换此文件（文件可能已损坏）：{name}",

@@ -30,8 +30,32 @@ def _looks_binary(text: str) -> bool:
     return bad > max(5, len(sample) // 200)
 
 
-def decode_text(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
-    """Return (text, encoding) or raise XxgkError with a one-line reason."""
+# A text whose bytes mostly decode: how many damaged places (each becomes U+FFFD) it may have.
+MAX_DAMAGED = 16
+DAMAGED_PER_CHARS = 1000  # and one more per this many characters
+REPLACEMENT = "\ufffd"
+
+
+def _lenient(data: bytes) -> tuple[str, str] | None:
+    """UTF-8, then GB18030, decoded with the bytes that do not decode replaced by U+FFFD, when
+    they are few (one damaged byte, a file cut mid-character): the rest is read, and the reader
+    flags the damaged places (``xxgk.extract``: a ``text-damaged`` diagnostic)."""
+    best: tuple[int, str, str] | None = None
+    for enc in ("utf-8", "gb18030"):
+        text = data.decode(enc, errors="replace")
+        bad = text.count(REPLACEMENT)
+        if bad <= MAX_DAMAGED + len(text) // DAMAGED_PER_CHARS and (best is None or bad < best[0]):
+            best = (bad, text, enc)
+    if best is None or _looks_binary(best[1]):
+        return None
+    return best[1], best[2]
+
+
+def decode_text(data: bytes, name: str = "<bytes>", *, lenient: bool = False) -> tuple[str, str]:
+    """Return (text, encoding) or raise XxgkError with a one-line reason.
+
+    ``lenient``: a text with a few bytes that decode in no encoding (a damaged byte, a file cut
+    mid-character) is decoded with those bytes replaced by U+FFFD rather than refused whole."""
     for bom, enc in _BOMS:
         if data.startswith(bom):
             try:
@@ -59,6 +83,8 @@ def decode_text(data: bytes, name: str = "<bytes>") -> tuple[str, str]:
             text = ""
         if text and not _looks_binary(text):
             return text, best.encoding
+    if lenient and (found := _lenient(data)) is not None:
+        return found
     raise XxgkError(
         "unknown-encoding",
         f"无法识别文件编码（不是 UTF-8、GB18030/GBK 或 UTF-16）：{name}",

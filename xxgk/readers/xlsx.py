@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import io
 import re
+import zipfile
 
 from xxgk.document import Document, TableCell
 from xxgk.errors import XxgkError
-from xxgk.readers.docx import open_zip, read_member, zip_names
+from xxgk.readers.docx import ZIP_ERRORS, open_zip, read_member, zip_names
 
 EXCEL = ("Excel 文件", "Excel file")
 # Bounds on work: a report's tables fill a few hundred cells; a sheet's used range (cells and
@@ -27,17 +28,38 @@ def _too_large(name: str, what: str, what_en: str) -> XxgkError:
                      f"refused: the workbook is too large for an annual report ({what_en}): {name}")
 
 
+# A DTD or an entity declaration, in the encodings an XML part may use (UTF-8, UTF-16).
+_DTD = [w.encode(enc) for w in ("<!DOCTYPE", "<!ENTITY") for enc in ("utf-8", "utf-16-le", "utf-16-be")]
+
+
+def refuse_dtd(z: zipfile.ZipFile, name: str, code: str = "bad-xlsx") -> None:
+    """Refuse an Office ZIP any of whose XML parts declares a DTD or entities (entity expansion:
+    a billion laughs; external entities), wherever in the part: openpyxl parses parts lazily
+    (read-only mode), so this is checked before it sees any. Real workbooks declare none."""
+    for member in z.namelist():
+        if not member.endswith((".xml", ".rels", ".vml")):
+            continue
+        tail = b""
+        try:
+            with z.open(member) as fh:
+                while chunk := fh.read(1 << 20):  # streamed: a large sheet is never held whole
+                    window = tail + chunk
+                    if any(w in window for w in _DTD):
+                        raise XxgkError("xml-entities", f"表格文件含有 DTD/实体声明，已拒绝：{name}",
+                                        f"refused: the workbook declares a DTD or entities: {name}")
+                    tail = window[-32:]
+        except ZIP_ERRORS as e:
+            raise XxgkError(code, f"{EXCEL[0]}已损坏或不完整：{name}（{type(e).__name__}）",
+                            f"corrupted or truncated {EXCEL[1]}: {name} ({type(e).__name__})") from None
+
+
 def read_xlsx(data: bytes, name: str = "<bytes>") -> Document:
     import openpyxl
 
     with open_zip(data, name, EXCEL, "bad-xlsx") as z:
+        refuse_dtd(z, name)
         merged = 0
         for member in z.namelist():
-            if member.endswith((".xml", ".rels")):
-                head = read_member(z, member, name, EXCEL, "bad-xlsx", limit=2048, head=True)
-                if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-                    raise XxgkError("xml-entities", f"表格文件含有 DTD/实体声明，已拒绝：{name}",
-                                    f"refused: the workbook declares a DTD or entities: {name}")
             if member.startswith("xl/worksheets/") and member.endswith(".xml"):
                 # openpyxl makes an object for every cell a merged range covers: count them first
                 merged += _merged_area(read_member(z, member, name, EXCEL, "bad-xlsx"))

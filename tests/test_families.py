@@ -91,7 +91,7 @@ def test_family_reads_exactly(family: str) -> None:
 
 import os  # noqa: E402
 
-from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import HealthCheck, example, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 FAST = [f for f in families() if not FAMILIES[f].needs]  # made in milliseconds, no LibreOffice
@@ -99,8 +99,11 @@ FAST = [f for f in families() if not FAMILIES[f].needs]  # made in milliseconds,
 
 @pytest.mark.parametrize("family", FAST)
 @settings(max_examples=int(25 * float(os.environ.get("XXGK_PROPERTY_SCALE", "1"))), deadline=None,
-          derandomize=bool(os.environ.get("CI")), suppress_health_check=[HealthCheck.too_slow])
+          derandomize=bool(os.environ.get("CI") or os.environ.get("XXGK_DERANDOMIZE")),
+          suppress_health_check=[HealthCheck.too_slow])
 @given(seed=st.integers(min_value=0, max_value=2**31 - 1))
+@example(seed=579)  # word-docx: 规范性文件 in the prose before a table whose heading follows it
+@example(seed=2560)  # viewer-text: a wrong total beside a page number, once read as the arithmetic said
 def test_family_reads_soundly(family: str, seed: int) -> None:
     """Any report of a family (any seed): never a value where the print says otherwise, every cell
     accounted for, and everything exact but the rare cell a bare page number leaves open."""

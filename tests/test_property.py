@@ -36,7 +36,7 @@ def _settings(n: int) -> settings:
     return settings(
         # random exploration on a developer's machine; in CI (CI set) the same examples every run,
         # so that a run does not fail on a defect it happened to find today (add it as an example)
-        max_examples=max(1, int(n * _SCALE)), deadline=None, derandomize=bool(os.environ.get("CI")),
+        max_examples=max(1, int(n * _SCALE)), deadline=None, derandomize=bool(os.environ.get("CI") or os.environ.get("XXGK_DERANDOMIZE")),
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
 

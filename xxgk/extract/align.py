@@ -216,7 +216,19 @@ def _enumerate(
             values.pop()
             places.pop()
 
-    yield from rec(0, 0, 0, 0)
+    # A printed number is thrown away only when every column has a number of its own: a reading
+    # that drops one *and* leaves a column unprinted or empty explains the row twice over, since
+    # the number thrown away may be that column's own (a total printed wrong, next to a page
+    # number). Such readings are not offered; the row's other readings stand or it stays open.
+    # Likewise cutting a run of digits (a row with too few numbers) and dropping a number (a row
+    # with too many) in one reading.
+    num_set = set(nums)
+    for cand in rec(0, 0, 0, 0):
+        if num_set and any(p.slot is None or p.slot not in num_set or p.split for p in cand.placements):
+            used = {p.slot for p in cand.placements}
+            if num_set - used:
+                continue
+        yield cand
 
 
 def _signed_or_decimal_splits(text: str, k: int) -> list[list[str]]:

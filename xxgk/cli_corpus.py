@@ -110,6 +110,9 @@ def agencies_import(
     """导入地区与机关名录（与库中已有名录合并；逐行列出错误）/ import regions and agencies."""
     from xxgk.corpus.registry import Registry
 
+    for f in files:  # an unreadable file is refused before any database is created or touched
+        if not f.is_file():
+            raise XxgkError("registry-file", f"无法读取名录文件：{f}", f"cannot read the registry file: {f}")
     store = _store(db)
     try:
         base = _registry(store)

@@ -419,7 +419,10 @@ def _run_bounded(data: bytes, tmp_path: Path) -> tuple[subprocess.CompletedProce
     code = ("import resource, sys\nfrom xxgk.readers.pdf import read_pdf\nfrom xxgk.errors import XxgkError\n"
             f"try:\n    read_pdf(open({str(f)!r}, 'rb').read(), 'x.pdf')\n    print('ok')\n"
             "except XxgkError as e:\n    print(e.code, e)\n"
-            "print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n")
+            # VmHWM: this program's own peak (ru_maxrss would keep the forking parent's across exec)
+            "try:\n    hwm = [ln for ln in open('/proc/self/status') if ln.startswith('VmHWM')][0]\n"
+            "    print(int(hwm.split()[1]) // 1024)\n"
+            "except OSError:\n    print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)\n")
     t0 = time.perf_counter()
     p = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     return p, time.perf_counter() - t0

@@ -441,7 +441,7 @@ def compare(
         code = _agency_code(reg, agency)
         found = {}
         for y in years:
-            e = current(store.entries(y, None)).get((code, y))
+            e = current(store.entries(y, None, agency=code)).get((code, y))
             if e is None:
                 raise XxgkError("no-report", f"库中没有{reg.agencies[code].name}的{y}年度报告",
                                 f"no {y} report of {code} in the corpus")

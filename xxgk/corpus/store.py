@@ -321,12 +321,13 @@ class CorpusStore:
             return conn.scalar(select(Blob.data).where(Blob.sha256 == content_hash))
 
     def entries(self, year: int | None = None, region: str | None = None, *, cells: bool = True,
-                parts: bool = True, current: bool = True) -> list[ReportEntry]:
+                parts: bool = True, current: bool = True, agency: str | None = None) -> list[ReportEntry]:
         """The stored reports as the checks across reports see them: of ``year`` (all years: None),
-        of agencies in ``region``'s subtree (None: every report, matched or not), current versions
-        only unless ``current=False``."""
+        of agencies in ``region``'s subtree (None: every report, matched or not), of one ``agency``
+        (its code), current versions only unless ``current=False``."""
         with self.engine.connect() as conn:
-            return read_entries(self, conn, year, region, cells=cells, parts=parts, current=current)
+            return read_entries(self, conn, year, region, cells=cells, parts=parts, current=current,
+                                agency=agency)
 
     def counts(self) -> Counts:
         t = CorpusReport.__table__

@@ -69,7 +69,7 @@ def stored_report(store: CorpusStore, conn: Connection, report_id: int) -> Store
 
 
 def entries(store: CorpusStore, conn: Connection, year: int | None, region: str | None, *, cells: bool,
-            parts: bool, current: bool) -> list[ReportEntry]:
+            parts: bool, current: bool, agency: str | None = None) -> list[ReportEntry]:
     from xxgk.corpus.store import number
     from xxgk.corpus.store_registry import subtree
 
@@ -80,9 +80,15 @@ def entries(store: CorpusStore, conn: Connection, year: int | None, region: str 
         q = q.where(t.c.year == year)
     if current:
         q = q.where(t.c.current.is_(True))
+    from xxgk.office.db import Agency
+
     if region is not None:
         q = q.where(t.c.agency_id.is_not(None))
     within = subtree(store, conn, region) if region is not None else None
+    if within is not None:  # the database picks the region's agencies: no row of another region is read
+        q = q.where(t.c.agency_id.in_(select(Agency.id).where(Agency.region_code.in_(sorted(within)))))
+    if agency is not None:
+        q = q.where(t.c.agency_id.in_(select(Agency.id).where(Agency.code == agency)))
     regions = store.cache.region_map(conn)
     out: list[ReportEntry] = []
     for r in conn.execute(q).all():

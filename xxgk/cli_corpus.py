@@ -64,6 +64,15 @@ def _registry(store: Any) -> Any:
     return Registry(regions, agencies)
 
 
+def _stored_registry(db: str | None) -> Any:
+    """The registry of an existing corpus database."""
+    store = _store(db, create=False)
+    try:
+        return _registry(store)
+    finally:
+        store.close()
+
+
 def _region_code(registry: Any, name: str) -> str:
     """A region given by code or name; a name shared by several regions is refused with them listed."""
     found = registry.find_region(name)
@@ -145,11 +154,7 @@ def agencies_export(
     db: Db = None,
 ) -> None:
     """导出名录（XLSX 两个工作表，或两个 CSV）/ export the registry."""
-    store = _store(db, create=False)
-    try:
-        reg = _registry(store)
-    finally:
-        store.close()
+    reg = _stored_registry(db)
     if to is RegFmt.xlsx:
         reg.dump_xlsx(output)
         out.print(f"已写出 / written: {output}")
@@ -167,11 +172,7 @@ def agencies_list(
     """列出机关 / list agencies (of a region and below)."""
     from xxgk.agency import KIND_ZH
 
-    store = _store(db, create=False)
-    try:
-        reg = _registry(store)
-    finally:
-        store.close()
+    reg = _stored_registry(db)
     ags = reg.agencies_in(_region_code(reg, region)) if region else list(reg.agencies.values())
     table = Table(title=f"机关 {len(ags)} 个")
     for col in ("代码", "名称", "类别", "地区", "监督机关"):
@@ -307,11 +308,6 @@ def _entries_for(store: Any, year: int, region: str | None, parts: bool = True) 
     return store.entries(year, region, parts=parts) + store.entries(year - 1, region, parts=parts)
 
 
-class OutFmt(StrEnum):
-    table = "table"
-    json = "json"
-
-
 @corpus_app.command()
 def check(
     year: Year,
@@ -335,7 +331,7 @@ def check(
     findings = check_corpus(entries, agencies=agencies, year=year, as_of=_date(as_of), rules=rule or None)
     names = {a.code: a.name for a in reg.agencies.values()}
     if output is not None:
-        _write(output, _findings_file(findings, names, output.suffix.lower()))
+        _write_findings(findings, names, output)
     else:
         table = Table(title=f"{year}年度跨报告核查：{len(findings)} 条 / findings")
         for col in ("级别", "规则", "机关", "报告", "说明"):
@@ -348,40 +344,23 @@ def check(
         raise typer.Exit(1)
 
 
-def _findings_file(findings: list[Any], names: dict[str, str], suffix: str) -> bytes:
-    from xxgk.safetext import neutralise
+def _write_findings(findings: list[Any], names: dict[str, str], output: Path) -> None:
+    """The findings as JSON, or as a CSV/XLSX table written by the lake's result writer."""
+    suffix = output.suffix.lower()
+    if suffix == ".json":
+        _write(output, json.dumps([{**f.__dict__} for f in findings], ensure_ascii=False, default=str,
+                                  indent=1).encode())
+        return
+    if suffix not in (".csv", ".xlsx"):
+        raise XxgkError("bad-format", f"不支持的输出格式“{suffix}”（可用 .csv .xlsx .json）",
+                        f"unsupported output format {suffix!r} (.csv .xlsx .json)")
+    from xxgk.corpus.lake import QueryResult, export_result
 
     head = ["级别", "规则", "机关代码", "机关", "年度", "报告编号", "涉及报告", "单元格", "说明", "message"]
-    rows = [[f.severity, f.rule, f.agency or "", names.get(f.agency or "", ""), f.year or "", f.report or "",
-             "、".join(f.others), "、".join(f.cells), f.message, f.message_en] for f in findings]
-    if suffix == ".json":
-        return json.dumps([{**f.__dict__} for f in findings], ensure_ascii=False, default=str, indent=1).encode()
-    if suffix == ".xlsx":
-        import io
-
-        import xlsxwriter
-
-        buf = io.BytesIO()
-        wb = xlsxwriter.Workbook(buf, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False})
-        ws = wb.add_worksheet("核查结果")
-        for i, row in enumerate([head, *rows]):
-            for j, v in enumerate(row):
-                ws.write_string(i, j, str(neutralise(v))) if isinstance(v, str) else ws.write(i, j, v)
-        ws.freeze_panes(1, 0)
-        wb.close()
-        return buf.getvalue()
-    if suffix == ".csv":
-        import csv
-        import io
-
-        s = io.StringIO()
-        w = csv.writer(s)
-        w.writerow(head)
-        for row in rows:
-            w.writerow([neutralise(v) if isinstance(v, str) else v for v in row])
-        return ("\ufeff" + s.getvalue()).encode()
-    raise XxgkError("bad-format", f"不支持的输出格式“{suffix}”（可用 .csv .xlsx .json）",
-                    f"unsupported output format {suffix!r} (.csv .xlsx .json)")
+    rows = [(f.severity, f.rule, f.agency or "", names.get(f.agency or "", ""), f.year, f.report or "",
+             "、".join(f.others), "、".join(f.cells), f.message, f.message_en) for f in findings]
+    export_result(QueryResult(head, rows), output)
+    out.print(f"已写出 / written: {output}")
 
 
 @corpus_app.command()

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from xxgk.agency import KIND_ZH
-from xxgk.corpus.checks import STATE_ZH, check_corpus, current, reports_by_agency, timeliness
+from xxgk.corpus.checks import STATE_ZH, check_corpus, current, reports_by_agency, timeliness, unique
 from xxgk.corpus.types import AgencyRecord, CorpusFinding, ReportEntry
 from xxgk.export import cell_labels
 from xxgk.safetext import neutralise
@@ -132,11 +132,7 @@ def status(agencies: Sequence[AgencyRecord], entries: Iterable[ReportEntry], yea
         if f.agency is not None and f.year == year:
             about.setdefault(f.agency, []).append(f)
     rows: list[StatusRow] = []
-    seen: set[str] = set()
-    for a in agencies:
-        if a.code in seen:
-            continue
-        seen.add(a.code)
+    for a in unique(agencies):
         t = timeliness(a, by_agency.get(a.code, []), year, as_of)
         own = stand.get((a.code, year))
         errors = own.errors if own else 0

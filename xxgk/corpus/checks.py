@@ -295,6 +295,14 @@ def reports_by_agency(entries: Iterable[ReportEntry], year: int) -> dict[str, li
     return by_agency
 
 
+def unique(agencies: Iterable[AgencyRecord]) -> list[AgencyRecord]:
+    """The agencies in order, each once (the first record of a code)."""
+    out: dict[str, AgencyRecord] = {}
+    for a in agencies:
+        out.setdefault(a.code, a)
+    return list(out.values())
+
+
 def missing_and_late(agencies: Sequence[AgencyRecord], entries: Iterable[ReportEntry], year: int,
                      as_of: dt.date) -> list[CorpusFinding]:
     """Every expected agency's report on ``year`` against its deadline, as of ``as_of``.
@@ -304,11 +312,7 @@ def missing_and_late(agencies: Sequence[AgencyRecord], entries: Iterable[ReportE
     """
     by_agency = reports_by_agency(entries, year)
     out: list[CorpusFinding] = []
-    seen: set[str] = set()
-    for a in agencies:
-        if a.code in seen:
-            continue
-        seen.add(a.code)
+    for a in unique(agencies):
         k = KindDecision(a.kind)
         t = timeliness(a, by_agency.get(a.code, []), year, as_of)
         due = t.deadline

@@ -27,7 +27,7 @@ import json
 import os
 import shutil
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import cache
@@ -288,31 +288,7 @@ def export_result(result: QueryResult, path: str | os.PathLike[str]) -> Path:
 
 
 def _xlsx(result: QueryResult, path: Path) -> None:
-    import xlsxwriter
-
-    wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
-                                         "strings_to_urls": False, "strings_to_numbers": False})
-    ws = wb.add_worksheet("查询结果")
-    head = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
-    date = wb.add_format({"num_format": "yyyy-mm-dd"})
-    for c, name in enumerate(result.columns):
-        ws.write_string(0, c, _cell(str(name)), head)
-    for r, row in enumerate(result.rows, start=1):
-        for c, v in enumerate(row):
-            if v is None:
-                continue
-            if isinstance(v, bool):
-                ws.write_boolean(r, c, v)
-            elif isinstance(v, int | float | Decimal):
-                ws.write_number(r, c, float(v))
-            elif isinstance(v, dt.datetime):
-                ws.write_datetime(r, c, v.replace(tzinfo=None), date)
-            elif isinstance(v, dt.date):
-                ws.write_datetime(r, c, dt.datetime(v.year, v.month, v.day), date)
-            else:
-                ws.write_string(r, c, _cell(str(v))[:32767])
-    ws.freeze_panes(1, 0)
-    wb.close()
+    _xlsx_stream(result.columns, iter(result.rows), path, sheet="查询结果")
 
 
 XLSX_MAX_ROWS = 1_048_575  # a worksheet's rows, less the header
@@ -353,16 +329,18 @@ def export_table(store_or_url: CorpusStore | str | None, path: str | os.PathLike
     return p
 
 
-def _xlsx_stream(columns: list[str], rows: Iterator[Iterator[Any]], path: Path) -> None:
+def _xlsx_stream(columns: Sequence[str], rows: Iterator[Iterable[Any]], path: Path, *, sheet: str = "全国报告") -> None:
+    """Rows written as they come (constant memory): numbers as numbers, dates as dates, text
+    neutralised and cut to a cell's limit."""
     import xlsxwriter
 
     wb = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_formulas": False,
                                          "strings_to_urls": False, "strings_to_numbers": False})
-    ws = wb.add_worksheet("全国报告")
+    ws = wb.add_worksheet(sheet)
     head = wb.add_format({"bold": True, "bg_color": "#F2F2F2", "border": 1})
     date = wb.add_format({"num_format": "yyyy-mm-dd"})
     for c, name in enumerate(columns):
-        ws.write_string(0, c, name, head)
+        ws.write_string(0, c, _cell(str(name)), head)
     for r, row in enumerate(rows, start=1):
         for c, v in enumerate(row):
             if v is None:
@@ -376,6 +354,6 @@ def _xlsx_stream(columns: list[str], rows: Iterator[Iterator[Any]], path: Path) 
             elif isinstance(v, dt.date):
                 ws.write_datetime(r, c, dt.datetime(v.year, v.month, v.day), date)
             else:
-                ws.write_string(r, c, _cell(str(v)))
+                ws.write_string(r, c, _cell(str(v))[:32767])
     ws.freeze_panes(1, 0)
     wb.close()

@@ -142,6 +142,13 @@ def _list_refs(p: Path, lines: list[tuple[str, str]]) -> list[Ref]:
     return [Ref(url, str((p.parent / path) if not os.path.isabs(path) else Path(path))) for url, path in lines]
 
 
+def _document_refs(p: Path, max_bytes: int) -> tuple[list[Ref], list[FailureRecord]]:
+    """One file: the members of an archive, or the file itself."""
+    if is_archive(p):
+        return _archive(p, max_bytes)
+    return [Ref(str(p), str(p))], []
+
+
 def enumerate_sources(sources: Iterable[str | os.PathLike[str]], *, max_bytes: int = DEFAULT_MAX_BYTES
                       ) -> tuple[list[Ref], list[FailureRecord]]:
     """Every document in ``sources`` (in a stable order) and the inputs refused as a whole."""
@@ -171,22 +178,17 @@ def enumerate_sources(sources: Iterable[str | os.PathLike[str]], *, max_bytes: i
             for f in files:
                 if f in lists or os.path.abspath(f) in listed:
                     continue
-                if is_archive(f):
-                    found, bad = _archive(f, max_bytes)
-                    add(found)
-                    failures.extend(bad)
-                else:
-                    add([Ref(str(f), str(f))])
+                found, bad = _document_refs(f, max_bytes)
+                add(found)
+                failures.extend(bad)
         elif p.is_file():
             lines = url_list(p)
             if lines is not None:
                 add(_list_refs(p, lines))
-            elif is_archive(p):
-                found, bad = _archive(p, max_bytes)
+            else:
+                found, bad = _document_refs(p, max_bytes)
                 add(found)
                 failures.extend(bad)
-            else:
-                add([Ref(str(p), str(p))])
         else:
             failures.append(_failure(str(p), "not-found", f"文件不存在：{p}", f"no such file: {p}"))
     return refs, failures

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, delete, event, func, inspect, select, update
+from sqlalchemy import Connection, Engine, delete, event, func, inspect, select, update
 from sqlalchemy.exc import DatabaseError, OperationalError, ProgrammingError
 
 from xxgk.corpus.digest import Digest, digest
@@ -149,24 +149,14 @@ class CorpusStore:
     def open(cls, url: str | None = None, *, create: bool = True) -> CorpusStore:
         """Open (and by default create or upgrade) the database at ``url`` (default: $XXGK_DATABASE_URL,
         else ``sqlite:///xxgk-corpus.db``)."""
-        from xxgk.office.service import _connect_error, migrate
+        from xxgk.office.service import _connect_error, create_database_engine, migrate, safe_url
 
         url = url or os.environ.get("XXGK_DATABASE_URL") or DEFAULT_URL
         if url.startswith("sqlite:///") and not create:
             path = url.removeprefix("sqlite:///")
             if path and path != ":memory:" and not os.path.exists(path):
                 raise XxgkError("database", f"数据库不存在：{path}", f"no database at {path}")
-        try:
-            args = {"prepare_threshold": None} if url.startswith("postgresql+psycopg") else {}
-            engine = create_engine(url, connect_args=args)
-        except ModuleNotFoundError as e:
-            raise XxgkError("database", f"缺少数据库驱动 {e.name}：请安装 pip install 'xxgk[postgres]'",
-                            f"missing database driver {e.name}: pip install 'xxgk[postgres]'") from None
-        except Exception as e:  # a malformed URL
-            raise XxgkError("database", f"数据库 URL 格式错误：{url}（例如 sqlite:///corpus.db 或 "
-                            "postgresql+psycopg://user@host/db）",
-                            f"malformed database URL: {url} (e.g. sqlite:///corpus.db or "
-                            "postgresql+psycopg://user@host/db)") from e
+        engine = create_database_engine(url, example="sqlite:///corpus.db")
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         try:
@@ -176,8 +166,8 @@ class CorpusStore:
                 with engine.connect() as conn:
                     if not inspect(conn).has_table("corpus_report"):
                         engine.dispose()
-                        raise XxgkError("database", f"数据库中还没有报告库（请先导入报告）：{url}",
-                                        f"the database holds no corpus yet (ingest reports first): {url}")
+                        raise XxgkError("database", f"数据库中还没有报告库（请先导入报告）：{safe_url(url)}",
+                                        f"the database holds no corpus yet (ingest reports first): {safe_url(url)}")
         except (OperationalError, ProgrammingError, DatabaseError) as e:
             engine.dispose()
             raise _connect_error(url, e) from None

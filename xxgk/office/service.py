@@ -145,6 +145,27 @@ def _create_private_sqlite(url: str) -> None:
                         f"cannot create the database file {path}: {e.strerror}") from None
 
 
+def create_database_engine(url: str, *, sqlite_timeout: float | None = None,
+                           example: str = "sqlite:///xxgk.db") -> Engine:
+    """An engine for ``url`` (the office's and the corpus's), a missing driver or a malformed URL
+    said in one line with the password masked."""
+    try:
+        # psycopg's server-side prepared statements get a generic plan made while the tables are
+        # small (lookups by tracking number then ignore their index as the table grows): off.
+        args: dict[str, Any] = {"prepare_threshold": None} if url.startswith("postgresql+psycopg") else {}
+        if url.startswith("sqlite") and sqlite_timeout is not None:
+            args["timeout"] = sqlite_timeout
+        return create_engine(url, connect_args=args)
+    except ModuleNotFoundError as e:
+        raise XxgkError("database", f"缺少数据库驱动 {e.name}：请安装 pip install 'xxgk[postgres]'",
+                        f"missing database driver {e.name}: pip install 'xxgk[postgres]'") from None
+    except Exception as e:  # a malformed URL
+        raise XxgkError("database", f"数据库 URL 格式错误：{safe_url(url)}（例如 {example} 或 "
+                        "postgresql+psycopg://user@host/db）",
+                        f"malformed database URL: {safe_url(url)} (e.g. {example} or "
+                        "postgresql+psycopg://user@host/db)") from e
+
+
 def migrate(engine: Engine) -> None:
     """Bring the schema to the newest revision (Alembic ``upgrade head``)."""
     from alembic import command
@@ -201,21 +222,7 @@ class Office:
                                 f"no database at {path} (run xxgk office init first)")
         if url.startswith("sqlite:///") and create:
             _create_private_sqlite(url)
-        try:
-            # psycopg's server-side prepared statements get a generic plan made while the tables are
-            # small (lookups by tracking number then ignore their index as the table grows): off.
-            args: dict[str, Any] = {"prepare_threshold": None} if url.startswith("postgresql+psycopg") else {}
-            if url.startswith("sqlite"):
-                args["timeout"] = BUSY_TIMEOUT_S
-            engine = create_engine(url, connect_args=args)
-        except ModuleNotFoundError as e:
-            raise XxgkError("database", f"缺少数据库驱动 {e.name}：请安装 pip install 'xxgk[postgres]'",
-                            f"missing database driver {e.name}: pip install 'xxgk[postgres]'") from None
-        except Exception as e:  # a malformed URL
-            raise XxgkError("database", f"数据库 URL 格式错误：{safe_url(url)}（例如 sqlite:///office.db 或 "
-                            "postgresql+psycopg://user@host/db）",
-                            f"malformed database URL: {safe_url(url)} (e.g. sqlite:///office.db or "
-                            "postgresql+psycopg://user@host/db)") from e
+        engine = create_database_engine(url, sqlite_timeout=BUSY_TIMEOUT_S, example="sqlite:///office.db")
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)

@@ -76,3 +76,17 @@ from hypothesis import settings as _hypothesis_settings  # noqa: E402
 _hypothesis_settings.register_profile("ci", derandomize=True, print_blob=True)
 if os.environ.get("XXGK_DERANDOMIZE"):
     _hypothesis_settings.load_profile("ci")
+
+
+# ---------------------------------------------------------------- the web application
+# One demo database per test session (a small demo country, test accounts; tests/webkit.py);
+# a module that writes copies it first.
+
+
+@pytest.fixture(scope="session")
+def web_demo(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    from webkit import build_demo
+
+    path = tmp_path_factory.mktemp("web") / "demo.db"
+    made = build_demo(path)
+    return path, made

@@ -458,6 +458,13 @@ app.add_typer(office_app, name="office")
 app.add_typer(corpus_app, name="corpus")
 app.command("deadline")(deadline)
 
+from xxgk.cli_web import init as web_init  # noqa: E402
+from xxgk.cli_web import serve, users_app  # noqa: E402
+
+app.add_typer(users_app, name="users")
+app.command("serve")(serve)
+app.command("init")(web_init)
+
 
 def main() -> None:
     try:

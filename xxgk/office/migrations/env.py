@@ -5,6 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import xxgk.corpus.schema  # noqa: F401 - their tables on the same metadata (autogenerate)
+import xxgk.web.models  # noqa: F401
 from xxgk.office.db import Base
 
 config = context.config

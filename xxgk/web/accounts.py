@@ -23,6 +23,16 @@ from xxgk.web import security
 from xxgk.web.models import ApiToken, SignInAttempt, WebSession, WebUser
 from xxgk.web.policy import AGENCY_ROLES, REGION_ROLES, ROLES, TOTP_REQUIRED, role_name
 
+# What the audit log's actions and entities are called on the page (codes stay in the database).
+ACTION_NAMES = {
+    "create": "新建", "permission": "权限变更", "activate": "启用", "deactivate": "停用", "password": "重设密码",
+    "sign_in": "登录", "sign_in_failed": "登录失败", "sign_in_limited": "登录受限（失败过多）", "sign_out": "退出",
+    "totp_failed": "动态口令错误", "totp_enabled": "启用动态口令", "sign_in_totp": "动态口令验证通过",
+    "revoke": "吊销", "confirm": "人工确认", "upload": "上传", "step": "整改步骤", "update": "修改", "delete": "删除",
+}
+ENTITY_NAMES = {"user": "用户", "api_token": "API 令牌", "checked_report": "核查报告", "cell_confirmation": "单元格确认",
+                "review_case": "整改事项", "request": "申请", "setting": "设置", "document": "文件", "action": "台账"}
+
 IDLE = dt.timedelta(hours=2)  # a session unused this long has ended
 LIFETIME = dt.timedelta(hours=12)  # and none lasts longer
 WINDOW = dt.timedelta(minutes=15)  # sign-in rate limit: failures counted over this window

@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import pyotp
 import pytest
-from webkit import PASSWORD, TOTP_SECRET
+from webkit import PASSWORD, fresh_code
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SHOTS = Path(os.environ.get("XXGK_SCREENSHOTS") or Path(__file__).resolve().parents[1] / "build" / "screenshots")
@@ -118,7 +117,7 @@ def sign_in(page: Any, base: str, username: str, password: str = PASSWORD) -> No
     page.get_by_role("button", name="登录").click()
     page.wait_for_load_state()
     if page.url.endswith("/login/totp"):
-        page.get_by_label("6 位动态口令").fill(pyotp.TOTP(TOTP_SECRET).now())
+        page.get_by_label("6 位动态口令").fill(fresh_code(base))
         page.get_by_role("button", name="验证").click()
         page.wait_for_load_state()
     assert "/login" not in page.url, page.content()[:500]

@@ -282,22 +282,27 @@ class Accounts:
             return None if u is None or u.totp_enabled else u.totp_secret
 
     def second_factor(self, token: str, code: str, *, enrol: bool = False) -> bool:
-        """Check a TOTP code for the session (enabling the second factor when enrolling)."""
+        """Check a TOTP code for the session (enabling the second factor when enrolling). A code is
+        accepted once: its time step is kept, and a code of that step or earlier is refused."""
         with self.office.writing() as s:
             sess = s.get(WebSession, security.digest(token))
-            if sess is None:
+            u = s.get(WebUser, sess.user_id) if sess is not None else None
+            if sess is None or u is None:
                 return False
-            u = s.get(WebUser, sess.user_id)
-            if u is None or u.totp_enabled == enrol or not security.totp_ok(u.totp_secret, code):
-                self.audit(s, u.username if u else "?", "user", sess.user_id, "totp_failed")
-                return False
-            if enrol:
-                u.totp_enabled = True
-                self.audit(s, u.username, "user", u.id, "totp_enabled")
-            sess.second_factor = True
-            sess.csrf = security.new_token()  # a new privilege level, a new token
-            self.audit(s, u.username, "user", u.id, "sign_in_totp")
-            return True
+            username, user_id = u.username, u.id
+            step = None if u.totp_enabled == enrol else security.totp_step(u.totp_secret, code, u.totp_step)
+            if step is not None:
+                u.totp_step = step
+                if enrol:
+                    u.totp_enabled = True
+                    self.audit(s, username, "user", user_id, "totp_enabled")
+                sess.second_factor = True
+                sess.csrf = security.new_token()  # a new privilege level, a new token
+                self.audit(s, username, "user", user_id, "sign_in_totp")
+                return True
+        with self.office.writing() as s:  # the failure, recorded on its own
+            self.audit(s, username, "user", user_id, "totp_failed")
+        return False
 
     # ------------------------------------------------------------ API tokens
 

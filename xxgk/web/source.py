@@ -174,7 +174,8 @@ def _located(report: Report, targets: Target | Iterable[Target]) -> list[_Locate
 def _marks(text: SourceText, loc: Location, kind: str, role: Role, cell: str | None) -> list[Mark]:
     start, end = loc.offset, loc.offset + loc.length
     if not 0 <= start <= end <= len(text.text) or text.text[start:end] != loc.text:
-        raise XxgkError("source-mismatch", f"原文与报告不一致（第 {loc.line} 行“{loc.text[:20]}”），报告不是从这份文件读出的",
+        shown = " ".join(loc.text[:20].split())
+        raise XxgkError("source-mismatch", f"原文与报告不一致（第 {loc.line} 行“{shown}”），报告不是从这份文件读出的",
                         f"the source does not match the report (line {loc.line}); it was not read from this file")
     line, col = text.position(start)
     if start == end:

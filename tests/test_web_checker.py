@@ -356,3 +356,23 @@ def test_the_list_shows_only_my_own_checks(app, seed001) -> None:  # type: ignor
     assert f'href="{seed001}"' not in approver
     admin = sign_in(TestClient(app), "admin")
     assert f'href="{seed001}"' in admin.get("/check").text and admin.get(seed001).status_code == 200
+
+
+def test_pdf_cell_opens_on_its_page_with_the_box_drawn(clerk) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image, ImageChops
+
+    pdf = (Path(__file__).parent / "fixtures" / "real" / "official-template-filled-libreoffice.pdf").read_bytes()
+    r = clerk.post("/check", files={"files": ("安泽.pdf", pdf, "application/pdf")}, follow_redirects=False)
+    assert r.status_code == 303, r.text[:300]
+    base = r.headers["location"]
+    cell = "requests.new.natural"
+    panel = clerk.get(f"{base}/cell/{cell}", headers={"HX-Request": "true"}).text
+    m = re.search(r'src="(' + re.escape(base) + r'/page/(\d+)\.png\?cell=' + re.escape(cell) + ')"', panel)
+    assert m, "no page image in the cell's panel"
+    boxed = clerk.get(m.group(1))
+    plain = clerk.get(f"{base}/page/{m.group(2)}.png")
+    assert boxed.status_code == plain.status_code == 200 and boxed.headers["content-type"] == "image/png"
+    a, b = Image.open(io.BytesIO(boxed.content)).convert("RGB"), Image.open(io.BytesIO(plain.content)).convert("RGB")
+    assert a.size == b.size and ImageChops.difference(a, b).getbbox() is not None  # the box is drawn
+    assert "<mark" in panel  # and the text view highlights it too
+    assert clerk.get(f"{base}/page/999.png").status_code == 400

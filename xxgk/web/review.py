@@ -113,17 +113,21 @@ class Recheck:
 
 
 Checker = Callable[[ReviewCase], Recheck]
+Finder = Callable[[str, int], list[Candidate]]
 
 
 class Review:
     """The 整改 workflow on the office's database (one engine, one hash chain)."""
 
     def __init__(self, office: Office, store: CorpusStore, *, checker: Checker | None = None,
-                 today: Callable[[], dt.date] = dt.date.today) -> None:
+                 finder: Finder | None = None, today: Callable[[], dt.date] = dt.date.today) -> None:
+        """``checker`` (the re-check) and ``finder`` (the problems a case may be opened on) are
+        :meth:`recheck` and :meth:`candidates` unless given (tests give their own)."""
         self.office = office
         self.store = store
         self.accounts = Accounts(office)
         self.checker = checker or self.recheck
+        self.finder = finder or self.candidates
         self.today = today
 
     # ------------------------------------------------------------ scope
@@ -183,7 +187,7 @@ class Review:
         scope = self.scope(p)
         if not (scope.everything or scope.region(region)):
             raise _forbidden()
-        found = [c for c in self.candidates(agency_code, year)
+        found = [c for c in self.finder(agency_code, year)
                  if c.rule == rule and (report_id is None or c.report_id == report_id)]
         if not found:
             raise ReviewError(400, "no-finding", f"当前核查未发现该问题（{rule}），无法发起整改",

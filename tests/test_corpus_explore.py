@@ -229,6 +229,27 @@ def test_scope_fails_closed_and_keeps_to_its_subtree(corpus: tuple[CorpusStore, 
         p.n for p in own.series[0].points)
 
 
+def test_large_scopes_walked_by_the_database(corpus: tuple[CorpusStore, Path],
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """A scope of many regions is the same scope when the database walks the tree (recursive CTE)."""
+    import xxgk.corpus.explore as explore
+
+    store, _ = corpus
+    reg = Registry(*store.registry())
+    province = next(r.code for r in reg.regions.values() if r.level == "province")
+    cities = {r.code for r in reg.regions.values() if r.level == "city"}
+
+    def answers() -> list[Any]:
+        return [every_page(store, ReportQuery(region=province, per_page=200)),
+                every_page(store, ReportQuery(per_page=200), cities),
+                asdict(chart(store, "late_share", allowed_regions=cities)),
+                asdict(region_tree(store, None, 2024, "arithmetic_error_share", cities))]
+
+    inline = answers()
+    monkeypatch.setattr(explore, "INLINE_CODES", 0)
+    assert answers() == inline and inline[0] and inline[1]
+
+
 # ---------------------------------------------------------------- an agency's years
 
 

@@ -40,6 +40,7 @@ SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 MATCH_ZH = {"accepted": "已归属", "pending": "待确认", "unmatched": "未匹配"}
 SORTS = ("id", "year", "published", "agency", "errors", "warnings")
 Number = int | float
+INLINE_CODES = 500  # a scope of more regions is walked by the database
 
 
 # ---------------------------------------------------------------- scope
@@ -92,6 +93,17 @@ class Scope:
         for r in roots:
             out |= self.subtree(r)
         return out
+
+    def where(self, column: Any, codes: set[str], roots: Iterable[str]) -> Any:
+        """``column`` is a region of the roots' subtrees: the codes themselves when few, else the
+        subtrees walked by the database (a recursive CTE over ``region.parent``), so a scope of
+        tens of thousands of townships never becomes as many bound parameters."""
+        if len(codes) <= INLINE_CODES:
+            return column.in_(sorted(codes))
+        top = select(G.c.code).where(G.c.code.in_(sorted(set(roots)))).cte("scope", recursive=True)
+        below = G.alias("below")
+        tree = top.union(select(below.c.code).where(below.c.parent == top.c.code))
+        return column.in_(select(tree.c.code))
 
     def visible(self, code: str | None, allowed: set[str] | None) -> bool:
         if allowed is None:
@@ -181,13 +193,13 @@ class Page:
         return max(1, -(-self.total // self.per_page))
 
 
-def _conditions(query: ReportQuery, codes: set[str] | None) -> list[Any]:
-    kind = A.c.kind if codes is not None else func.coalesce(A.c.kind, R.c.agency_kind)
+def _conditions(query: ReportQuery, within: Any) -> list[Any]:
+    kind = A.c.kind if within is not None else func.coalesce(A.c.kind, R.c.agency_kind)
     where: list[Any] = []
     if query.current:
         where.append(R.c.current.is_(True))
-    if codes is not None:
-        where.append(A.c.region_code.in_(sorted(codes)))
+    if within is not None:
+        where.append(within)
     if query.kind is not None:
         where.append(kind == query.kind)
     if query.level is not None:
@@ -237,7 +249,7 @@ def list_reports(store: CorpusStore, query: ReportQuery, *, allowed_regions: set
         if codes is not None and not codes:
             return empty
         frm = R.outerjoin(A, A.c.id == R.c.agency_id).outerjoin(G, G.c.code == A.c.region_code)
-        where = _conditions(query, codes)
+        where = _conditions(query, None if codes is None else scope.where(A.c.region_code, codes, roots or ()))
         joined = codes is not None or query.q or any(x is not None for x in (query.level, query.kind, query.late))
         total = conn.scalar(select(func.count()).select_from(frm if joined else R).where(*where)) or 0
         if not total:

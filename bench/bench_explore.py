@@ -37,8 +37,10 @@ from xxgk.synth import random_cells  # noqa: E402
 
 YEARS = (2022, 2023, 2024)
 INDEXES = [  # the indexes this benchmark proposes (reported to the integrator, not migrated here)
-    "CREATE INDEX IF NOT EXISTS ix_corpus_finding_rule_report ON corpus_finding (rule, report_id)",
+    "CREATE INDEX IF NOT EXISTS ix_corpus_report_current_year ON corpus_report (current, year, id)",
     "CREATE INDEX IF NOT EXISTS ix_corpus_report_current_agency ON corpus_report (current, agency_id, year)",
+    "CREATE INDEX IF NOT EXISTS ix_corpus_finding_rule_report ON corpus_finding (rule, report_id)",
+    "CREATE INDEX IF NOT EXISTS ix_agency_name ON agency (name)",
 ]
 
 

@@ -49,11 +49,19 @@ INLINE_CODES = 500  # a scope of more regions is walked by the database
 class Scope:
     """The region tree of a store (read once per call) and the caller's scope over it."""
 
+    _trees: dict[int, tuple[Any, dict[str | None, list[str]]]] = {}  # id(store.cache) -> (regions, children)
+
     def __init__(self, store: CorpusStore, conn: Connection) -> None:
-        self.regions = store.cache.region_map(conn)  # code -> (name, level, parent)
-        self.children: dict[str | None, list[str]] = {}
-        for code, (_, _, parent) in sorted(self.regions.items()):
-            self.children.setdefault(parent if parent in self.regions else None, []).append(code)
+        self.regions = store.cache.region_map(conn)  # code -> (name, level, parent); cached by the store
+        kept = Scope._trees.get(id(store.cache))
+        if kept is None or kept[0] is not self.regions:  # the registry was saved again since
+            children: dict[str | None, list[str]] = {}
+            for code, (_, _, parent) in self.regions.items():
+                children.setdefault(parent if parent in self.regions else None, []).append(code)
+            for v in children.values():
+                v.sort()
+            kept = Scope._trees[id(store.cache)] = (self.regions, children)
+        self.children = kept[1]
 
     def path(self, code: str | None) -> list[str]:
         """The region and its ancestors, province first."""
@@ -254,13 +262,18 @@ def list_reports(store: CorpusStore, query: ReportQuery, *, allowed_regions: set
         total = conn.scalar(select(func.count()).select_from(frm if joined else R).where(*where)) or 0
         if not total:
             return empty
+        # the page's ids first (from the report table alone when the filters and order allow: an
+        # index walk), then those few reports' details
+        by_name = query.sort.removeprefix("-") == "agency"
+        page = (select(R.c.id).select_from(frm if joined or by_name else R).where(*where)
+                .order_by(*_order(query.sort)).limit(query.per_page).offset((query.page - 1) * query.per_page))
+        ids = list(conn.scalars(page))
         q = (select(R.c.id, R.c.agency_id, A.c.code, A.c.name, R.c.printed_agency, R.c.match_status,
                     A.c.region_code, A.c.kind, R.c.agency_kind, G.c.level, R.c.year, R.c.template,
                     R.c.published_date, R.c.errors, R.c.warnings, R.c.version, R.c.current)
-             .select_from(frm).where(*where).order_by(*_order(query.sort))
-             .limit(query.per_page).offset((query.page - 1) * query.per_page))
-        rows = conn.execute(q).all()
-        ids = [r.id for r in rows]
+             .select_from(frm).where(R.c.id.in_(ids)))
+        found = {r.id: r for r in conn.execute(q)}
+        rows = [found[i] for i in ids]
         copied = set(conn.scalars(select(F.c.report_id).where(F.c.report_id.in_(ids), F.c.rule.in_(COPY_RULES))))
         out = []
         for r in rows:

@@ -213,7 +213,7 @@ def _shares(conn: Connection, scope: Scope, keys: list[str], source: str, years:
          .where(R.c.current.is_(True), *_filters(R.c.year, agency_kind, years, kind))
          .group_by(A.c.region_code, R.c.year))
     if not whole:
-        q = q.where(scope.where(A.c.region_code, scope.codes(keys), keys))
+        q = q.where(scope.agencies(scope.codes(keys), keys))
     wanted = set(keys)
     for code, year, n, h in conn.execute(q):
         key = ALL if whole else next((c for c in reversed(scope.path(code)) if c in wanted), None)

@@ -157,3 +157,38 @@ def test_desk_case_sent_answered_and_closed(served: Any) -> None:  # noqa: F811
     shoot(page, "case-closed")
     ctx.close()
     assert not browser.outside, browser.outside
+
+
+def test_explorer_chart_drawn_its_definition_and_data_downloaded(served: Any) -> None:  # noqa: F811
+    server, browser, _ = served
+    for width in WIDTHS:
+        ctx = browser.context(width)
+        page = browser.page(ctx)
+        sign_in(page, server.base, "researcher")
+        page.goto(server.base + "/explore?measure=outcome_mix")
+        page.locator("[data-chart='chart-opts'] canvas").wait_for()  # ECharts drew it, from the vendored file
+        assert page.locator("[data-chart='tree-opts'] canvas").count() == 1
+        page.locator("details.caliber summary").first.click()
+        assert page.locator("details.caliber").first.get_attribute("open") is not None
+        assert no_horizontal_overflow(page)
+        shoot(page, "explore")
+        if width == 1280:
+            with page.expect_download() as dl:
+                page.get_by_role("link", name="CSV").click()
+            text = Path(dl.value.path()).read_text("utf-8-sig")
+            assert text.splitlines()[0].startswith("系列,年度,数值") and "予以公开" in text
+            page.goto(server.base + "/reports?year=2024")
+            assert page.get_by_role("link", name="查看").count() > 0
+            shoot(page, "reports")
+            page.locator("table.grid tbody tr td a").first.click()  # an agency's years side by side
+            page.wait_for_url("**/agencies/*")
+            assert page.get_by_role("heading", name="主要数据逐年对比").count() == 1
+            shoot(page, "agency")
+        else:
+            page.goto(server.base + "/reports?year=2024")
+            assert no_horizontal_overflow(page)
+            shoot(page, "reports")
+        ctx.close()
+    assert not browser.outside, browser.outside
+    assert not browser.console_errors, browser.console_errors
+    assert any("/static/vendor/echarts.min.js" in u for u in browser.requests)

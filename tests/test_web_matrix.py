@@ -75,6 +75,16 @@ ROUTES: dict[tuple[str, str], str] = {
     ("GET", "/reports/{sid}/page/{n}.png"): "corpus.read",
     ("GET", "/reports/{sid}/download/{fmt}"): "corpus.read",
     ("GET", "/api/v1/reports/{sid}"): "corpus.read",
+    # the corpus explorer (xxgk/web/routes_explorer.py)
+    ("GET", "/reports"): "corpus.read",
+    ("GET", "/api/v1/reports"): "corpus.read",
+    ("GET", "/agencies/{agency_id}"): "corpus.read",
+    ("GET", "/api/v1/agencies/{agency_id}"): "corpus.read",
+    ("GET", "/explore"): "corpus.read",
+    ("GET", "/explore/data.{fmt}"): "corpus.read",
+    ("GET", "/api/v1/measures"): "corpus.read",
+    ("GET", "/api/v1/charts/{measure}"): "corpus.read",
+    ("GET", "/api/v1/trees/{measure}"): "corpus.read",
     # the supervisor's desk and 整改 (xxgk/web/routes_desk.py); a step's own permission (manage or
     # respond) and the case's scope are checked by the workflow (tests/test_review.py)
     ("GET", "/desk"): "desk.read",
@@ -102,8 +112,11 @@ def sample(path: str, name: str, ctx: dict[str, Any], role: str) -> tuple[Any, A
     if name == "sid":  # a stored report: of the demo agency (in sup's province), or of another province's
         return ctx["report_in"], ctx["report_out"]
     if name == "fmt":
-        return ("csv" if path.startswith("/desk") else "json"), None
-    fixed = {"token_id": 999999, "username": "nobody", "cell": "proactive.normative.issued", "n": 1, "case_id": 999999}
+        return ("csv" if path.startswith(("/desk", "/explore")) else "json"), None
+    if name == "agency_id":
+        return ctx["agency_in"], ctx["agency_out"]
+    fixed = {"token_id": 999999, "username": "nobody", "cell": "proactive.normative.issued", "n": 1, "case_id": 999999,
+             "measure": "requests_received"}
     return fixed[name], None
 
 
@@ -142,6 +155,7 @@ def env(web_demo, tmp_path_factory):  # type: ignore[no-untyped-def]
             assert r.status_code in (200, 201), r.text
             ctx["checks"][name] = _first_id(r.json())
     ctx["report_in"], ctx["report_out"] = _report_of(app, made["agency"]), _report_of(app, made["other_agency"])
+    ctx["agency_in"], ctx["agency_out"] = _agency_id(app, made["agency"]), _agency_id(app, made["other_agency"])
     yield app, clients, ctx
     app.state.web.close()
 
@@ -149,6 +163,15 @@ def env(web_demo, tmp_path_factory):  # type: ignore[no-untyped-def]
 def _first_id(body: Any) -> int:
     items = body if isinstance(body, list) else body.get("checks") or body.get("items") or [body]
     return int(items[0]["id"])
+
+
+def _agency_id(app: Any, code: str) -> int:
+    from sqlalchemy import select
+
+    from xxgk.office.db import Agency
+
+    with app.state.web.office.session() as s:
+        return int(s.scalars(select(Agency.id).where(Agency.code == code)).one())
 
 
 def _report_of(app: Any, agency_code: str) -> int:

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_browser import WIDTHS, no_horizontal_overflow, served, shoot, sign_in  # noqa: F401 - fixture
+from web_browser import WIDTHS, no_horizontal_overflow, served, shoot, sign_in, widest  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -210,7 +210,7 @@ def test_every_main_page_at_both_widths(served: Any) -> None:  # noqa: F811
                            ("desk", "/desk"), ("cases", "/cases"), ("account", "/account")):
             page.goto(server.base + path)
             assert page.locator("h1").count() == 1, path
-            assert no_horizontal_overflow(page), f"{path} scrolls sideways at {width} px"
+            assert no_horizontal_overflow(page), f"{path} scrolls sideways at {width} px: {widest(page)}"
             shoot(page, name)
         ctx.close()
     assert not browser.outside, browser.outside

@@ -105,6 +105,7 @@ def test_manifest_follows_the_spec_and_the_check_finds_a_changed_file(tmp_path: 
     for pkg in MANIFEST["packages"]:
         for f in pkg["files"]:
             if f["path"].endswith(".txt"):
+                (tmp_path / f["path"]).parent.mkdir(parents=True, exist_ok=True)
                 shutil.copy(PACKAGE / f["path"], tmp_path / f["path"])
     victim = tmp_path / "fonts" / "NotoSerifSC-OFL.txt"
     victim.write_text(victim.read_text("utf-8").replace("Google", "Goggle"), "utf-8")

@@ -152,7 +152,7 @@ def test_the_case_from_the_desk_to_closed(site) -> None:  # type: ignore[no-unty
         "sup", "sup", "sup", "agency_admin", "sup", "agency_admin", "sup"]
     assert all(s["at"] for s in case["steps"]) and case["next"] == []
     audit = _client(site, "admin").get("/admin/audit?entity=review_case")
-    assert audit.status_code == 200 and f"review_case#{case_id}" in audit.text
+    assert audit.status_code == 200 and f"整改事项 #{case_id}" in audit.text
     assert site["app"].state.web.office.verify().ok
 
     for outsider, code in (("clerk_other", 404), ("clerk", 404), ("sup_other", 403)):

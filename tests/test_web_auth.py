@@ -166,3 +166,14 @@ def test_next_never_leaves_the_site(app) -> None:  # type: ignore[no-untyped-def
     r = c.post("/login", data={"username": "sup", "password": PASSWORD, "next": "https://evil.example/",
                                "csrf_token": form_token(page.text)}, follow_redirects=False)
     assert r.headers["location"] == "/"
+
+
+def test_a_totp_code_works_once(app) -> None:  # type: ignore[no-untyped-def]
+    from xxgk.web import security
+
+    assert security.totp_step(TOTP_SECRET, pyotp.TOTP(TOTP_SECRET).now()) is not None
+    step = security.totp_step(TOTP_SECRET, pyotp.TOTP(TOTP_SECRET).now())
+    assert security.totp_step(TOTP_SECRET, pyotp.TOTP(TOTP_SECRET).now(), after=step) is None
+    assert security.totp_step(TOTP_SECRET, "12345") is None  # five digits
+    code = pyotp.TOTP(TOTP_SECRET).at(0)
+    assert security.totp_step(TOTP_SECRET, code) is None or pyotp.TOTP(TOTP_SECRET).now() == code  # long expired

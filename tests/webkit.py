@@ -74,10 +74,28 @@ def sign_in(client: TestClient, username: str, password: str = PASSWORD) -> Test
     assert r.status_code == 303, r.text[:300]
     if r.headers["location"] == "/login/totp":
         page = client.get("/login/totp")
-        r = client.post("/login/totp", data={"code": pyotp.TOTP(TOTP_SECRET).now(), "csrf_token": form_token(page.text)},
+        r = client.post("/login/totp", data={"code": fresh_code(str(client.app.state.web.office.engine.url)), "csrf_token": form_token(page.text)},
                         follow_redirects=False)
         assert r.status_code == 303 and r.headers["location"] == "/", r.text[:300]
     home = client.get("/")
     assert home.status_code == 200
     client.headers["X-CSRF-Token"] = form_token(home.text)
     return client
+
+
+_used: dict[str, set[str]] = {}
+
+
+def fresh_code(key: str = "") -> str:
+    """A TOTP code never used before in this run (a code is accepted once): the next step's code
+    when the current one was spent (the server accepts one step either side)."""
+    totp = pyotp.TOTP(TOTP_SECRET)
+    import time
+
+    for offset in (0, 1):
+        code = totp.at(time.time() + offset * totp.interval)
+        if code not in _used.setdefault(key, set()):
+            _used[key].add(code)
+            return code
+    time.sleep(totp.interval - time.time() % totp.interval + 0.5)
+    return fresh_code(key)

@@ -8,7 +8,9 @@ source text as it is, so offsets are offsets in the file.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 
 @dataclass(frozen=True)
@@ -44,12 +46,39 @@ class Table:
 Block = Paragraph | Table
 
 
+@dataclass(frozen=True)
+class TextBox:
+    """Where a stretch ``[start, end)`` of a PDF document's text is drawn: its page (0-based) and
+    box in PDF points, top-down from the page's top-left corner as displayed (x0, top, x1, bottom).
+    ``char``: one character (``group`` numbers the printed line or table cell it belongs to);
+    ``cell``: a whole table cell, also an empty one (``start == end``)."""
+
+    start: int
+    end: int
+    page: int
+    bbox: tuple[float, float, float, float]
+    kind: Literal["char", "cell"] = "char"
+    group: int = 0
+
+
 @dataclass
 class Document:
     text: str
     _blocks: list[Block] | None = field(default=None, repr=False)
     format: str = "text"
     encoding: str | None = None
+    # PDF: computes the boxes (on demand, so reading pays nothing for them); see ``boxes``
+    layout: Callable[[Document], list[TextBox]] | None = field(default=None, repr=False, compare=False)
+    _boxes: list[TextBox] | None = field(default=None, repr=False, compare=False)
+    page_sizes: list[tuple[float, float]] | None = None  # PDF: each page's (width, height) in points
+
+    @property
+    def boxes(self) -> list[TextBox] | None:
+        """PDF only (None otherwise): where the text is drawn, sorted by ``start``: a box per
+        character read from the page, and one per table cell."""
+        if self._boxes is None and self.layout is not None:
+            self._boxes = self.layout(self)
+        return self._boxes
 
     @property
     def blocks(self) -> list[Block]:

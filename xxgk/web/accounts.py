@@ -23,6 +23,16 @@ from xxgk.web import security
 from xxgk.web.models import ApiToken, SignInAttempt, WebSession, WebUser
 from xxgk.web.policy import AGENCY_ROLES, REGION_ROLES, ROLES, TOTP_REQUIRED, role_name
 
+# What the audit log's actions and entities are called on the page (codes stay in the database).
+ACTION_NAMES = {
+    "create": "新建", "permission": "权限变更", "activate": "启用", "deactivate": "停用", "password": "重设密码",
+    "sign_in": "登录", "sign_in_failed": "登录失败", "sign_in_limited": "登录受限（失败过多）", "sign_out": "退出",
+    "totp_failed": "动态口令错误", "totp_enabled": "启用动态口令", "sign_in_totp": "动态口令验证通过",
+    "revoke": "吊销", "confirm": "人工确认", "upload": "上传", "step": "整改步骤", "update": "修改", "delete": "删除",
+}
+ENTITY_NAMES = {"user": "用户", "api_token": "API 令牌", "checked_report": "核查报告", "cell_confirmation": "单元格确认",
+                "review_case": "整改事项", "request": "申请", "setting": "设置", "document": "文件", "action": "台账"}
+
 IDLE = dt.timedelta(hours=2)  # a session unused this long has ended
 LIFETIME = dt.timedelta(hours=12)  # and none lasts longer
 WINDOW = dt.timedelta(minutes=15)  # sign-in rate limit: failures counted over this window
@@ -272,22 +282,27 @@ class Accounts:
             return None if u is None or u.totp_enabled else u.totp_secret
 
     def second_factor(self, token: str, code: str, *, enrol: bool = False) -> bool:
-        """Check a TOTP code for the session (enabling the second factor when enrolling)."""
+        """Check a TOTP code for the session (enabling the second factor when enrolling). A code is
+        accepted once: its time step is kept, and a code of that step or earlier is refused."""
         with self.office.writing() as s:
             sess = s.get(WebSession, security.digest(token))
-            if sess is None:
+            u = s.get(WebUser, sess.user_id) if sess is not None else None
+            if sess is None or u is None:
                 return False
-            u = s.get(WebUser, sess.user_id)
-            if u is None or u.totp_enabled == enrol or not security.totp_ok(u.totp_secret, code):
-                self.audit(s, u.username if u else "?", "user", sess.user_id, "totp_failed")
-                return False
-            if enrol:
-                u.totp_enabled = True
-                self.audit(s, u.username, "user", u.id, "totp_enabled")
-            sess.second_factor = True
-            sess.csrf = security.new_token()  # a new privilege level, a new token
-            self.audit(s, u.username, "user", u.id, "sign_in_totp")
-            return True
+            username, user_id = u.username, u.id
+            step = None if u.totp_enabled == enrol else security.totp_step(u.totp_secret, code, u.totp_step)
+            if step is not None:
+                u.totp_step = step
+                if enrol:
+                    u.totp_enabled = True
+                    self.audit(s, username, "user", user_id, "totp_enabled")
+                sess.second_factor = True
+                sess.csrf = security.new_token()  # a new privilege level, a new token
+                self.audit(s, username, "user", user_id, "sign_in_totp")
+                return True
+        with self.office.writing() as s:  # the failure, recorded on its own
+            self.audit(s, username, "user", user_id, "totp_failed")
+        return False
 
     # ------------------------------------------------------------ API tokens
 

@@ -29,6 +29,7 @@ class WebUser(Base):
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))  # agency staff's agency
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    totp_step: Mapped[int | None] = mapped_column(Integer)  # the last time step accepted: a code works once
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
 

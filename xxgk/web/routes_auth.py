@@ -15,7 +15,7 @@ from sqlalchemy import select
 from xxgk.errors import XxgkError
 from xxgk.office.db import AuditEntry
 from xxgk.web import security
-from xxgk.web.accounts import Principal
+from xxgk.web.accounts import ACTION_NAMES, ENTITY_NAMES, Principal
 from xxgk.web.app import render
 from xxgk.web.deps import CSRF_COOKIE, SESSION_COOKIE, Csrf, Refused, current, need, web
 from xxgk.web.policy import ROLES
@@ -186,6 +186,7 @@ def audit_rows(request: Request, limit: int = 200, entity: str | None = None) ->
             q = q.where(AuditEntry.entity == entity)
         return [{"id": a.id, "at": a.at.isoformat(sep=" ", timespec="seconds"), "actor": a.actor, "entity": a.entity,
                  "entity_id": a.entity_id, "action": a.action, "agency_id": a.agency_id,
+                 "action_name": ACTION_NAMES.get(a.action, a.action), "entity_name": ENTITY_NAMES.get(a.entity, a.entity),
                  "after": a.after, "before": a.before} for a in s.scalars(q)]
 
 

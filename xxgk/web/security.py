@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import time
 
 import pyotp
 from pwdlib import PasswordHash
@@ -55,9 +56,18 @@ def totp_uri(secret: str, username: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=ISSUER)
 
 
-def totp_ok(secret: str | None, code: str) -> bool:
+def totp_step(secret: str | None, code: str, after: int | None = None, now: float | None = None) -> int | None:
+    """The time step (30 s) whose code ``code`` is — the current one or a neighbour, for clocks a
+    little apart — if later than ``after`` (a code once accepted never works again); else None."""
     code = "".join(ch for ch in code if ch.isdigit())
-    return bool(secret) and len(code) == 6 and pyotp.TOTP(secret).verify(code, valid_window=1)
+    if not secret or len(code) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    current = int((time.time() if now is None else now) // totp.interval)
+    for step in (current - 1, current, current + 1):
+        if (after is None or step > after) and hmac.compare_digest(totp.at(step * totp.interval), code):
+            return step
+    return None
 
 
 def password_problem(password: str) -> str | None:

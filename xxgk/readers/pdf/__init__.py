@@ -20,6 +20,7 @@ import threading
 
 from xxgk.document import Document
 from xxgk.errors import XxgkError
+from xxgk.readers.pdf.boxes import Layout
 from xxgk.readers.pdf.grid import find_grids, place_chars
 from xxgk.readers.pdf.guard import check_streams
 from xxgk.readers.pdf.layout import (
@@ -61,7 +62,10 @@ def read_pdf(data: bytes, name: str = "<bytes>") -> Document:
         drop_furniture(pages)
         blocks = join_paragraphs(pages)
         repair_splits(blocks)
-        return Document.from_blocks(to_items(blocks), "pdf")
+        doc = Document.from_blocks(to_items(blocks), "pdf")
+        doc.layout = Layout(blocks)  # where the text is drawn, computed when asked (source view)
+        doc.page_sizes = [(p.width, p.height) for p in pages]
+        return doc
     except XxgkError:
         raise
     except Exception as e:  # a bug's or PDFium's surprise on a broken file: still one line

@@ -33,6 +33,7 @@ class Cell:
     c1: int
     chars: list[Char] = field(default_factory=list)
     text: str = ""
+    moved: list[tuple[int, list[Char]]] = field(default_factory=list)  # text taken from a cut part (page, chars)
 
 
 @dataclass

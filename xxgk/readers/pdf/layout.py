@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from xxgk.document import TableCell
 from xxgk.readers.pdf.grid import Cell, Grid, cell_text, is_cjk, line_text, lines_of
@@ -38,6 +38,7 @@ class Line:
     top: float
     bottom: float
     size: float
+    parts: list[tuple[int, list[Char]]] = field(default_factory=list)  # (page, characters) per printed line
 
 
 @dataclass
@@ -55,7 +56,7 @@ def page_blocks(number: int, width: float, height: float, grids: list[Grid], res
         if not text.strip():
             continue
         line = Line(number, text, chars[0].x0, max(c.x1 for c in chars), min(c.top for c in chars),
-                    max(c.bottom for c in chars), max(c.size for c in chars))
+                    max(c.bottom for c in chars), max(c.size for c in chars), [(number, chars)])
         cy = (line.top + line.bottom) / 2
         beside = next((g for g in grids if g.top <= cy <= g.bottom
                        and (line.x1 <= g.left + 2 or line.x0 >= g.right - 2)), None)
@@ -152,6 +153,7 @@ def join_paragraphs(pages: list[Page]) -> list[Line | Grid]:
                 glue = "" if is_cjk(last.text[-1]) or is_cjk(b.text[0]) or not last.text[-1].isalpha() else " "
                 last.text = last.text + glue + b.text
                 last.x1, last.top, last.bottom, last.page = b.x1, b.top, b.bottom, b.page
+                last.parts.extend(b.parts)
                 continue
             out.append(b)
         prev_page = p
@@ -311,6 +313,8 @@ def _mend(a: Grid, b: Grid) -> None:
         if (row_split or spanning) and not numbers and x.text:
             y.text = y.text + _glue_text(y.text, x.text) + x.text if y.text else x.text
             x.text = ""
+            y.moved += [(b.page, x.chars), *x.moved]  # where the text moved is drawn (source view)
+            x.moved = []
     if row_split and all(not c.text for c in b.cells if c.r0 == 0 and c.r1 == 1):
         _drop_rows(b, 1)
 

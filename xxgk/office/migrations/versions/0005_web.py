@@ -57,6 +57,7 @@ def upgrade() -> None:
     sa.Column('agency_id', sa.Integer(), nullable=True),
     sa.Column('totp_secret', sa.String(length=64), nullable=True),
     sa.Column('totp_enabled', sa.Boolean(), nullable=False),
+    sa.Column('totp_step', sa.Integer(), nullable=True),
     sa.Column('active', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['agency_id'], ['agency.id'], ),

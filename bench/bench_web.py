@@ -15,7 +15,7 @@ database and creates the administrator), a researcher account and an API token m
 ``locust -f bench/locustfile.py --headless`` with ``users × rate-per-user`` = ``--rate`` requests a
 second (``constant_throughput``: a fixed arrival rate while responses take less than
 1 / rate-per-user), each request one of the endpoints below with parameters drawn from the
-database (years, pages, agencies, regions, measures). One warm-up request per endpoint first: an
+database (years, pages, agencies, regions, measures). Three warm-up requests per endpoint first: an
 error there stops the run. Prints p50/p95/p99 and failures per endpoint, the server's CPU per
 request and the machine; writes locust's CSVs and ``results.json`` to ``--out``.
 
@@ -31,6 +31,7 @@ import json
 import os
 import platform
 import random
+import re
 import signal
 import socket
 import sqlite3
@@ -42,6 +43,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, urlencode
 
 import psutil
 
@@ -183,7 +185,8 @@ def account(db_url: str) -> str:
 
 
 def sample(db: Path, n: int, seed: int) -> dict[str, Any]:
-    """Parameters drawn from the corpus: its years, agencies that have reports, regions."""
+    """Parameters drawn from the corpus: its years, agencies that have reports, regions, and how
+    many current reports each year has (nationally and per province: the list's last page)."""
     rng = random.Random(seed)
     con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     try:
@@ -192,52 +195,120 @@ def sample(db: Path, n: int, seed: int) -> dict[str, Any]:
         ids = rng.sample(ids, min(n, len(ids)))
         marks = ",".join("?" * len(ids))
         codes = dict(con.execute(f"SELECT id, code FROM agency WHERE id IN ({marks})", ids)) if ids else {}
-        provinces = [r[0] for r in con.execute("SELECT code FROM region WHERE parent IS NULL OR parent = ''")]
-        counties = [r[0] for r in con.execute("SELECT code FROM region WHERE level IN ('county', '县级')")]
-        per_year = dict(con.execute("SELECT year, count(*) FROM corpus_report WHERE current GROUP BY year"))
+        provinces = [r[0] for r in con.execute("SELECT code FROM region WHERE level = 'province'")]
+        counties = [r[0] for r in con.execute("SELECT code FROM region WHERE level = 'county'")]
+        count: dict[str, int] = {}
+        for region, year, k in con.execute("SELECT region_code, year, sum(reports) FROM corpus_tally "
+                                           "WHERE year > 0 GROUP BY region_code, year"):
+            count[f"{region}|{year}"] = int(k)
         reports = con.execute("SELECT count(*) FROM corpus_report").fetchone()[0]
     finally:
         con.close()
     return {"years": years, "agency_ids": ids, "agency_codes": [codes[i] for i in ids if i in codes],
-            "provinces": provinces, "counties": rng.sample(counties, min(n, len(counties))), "per_year": per_year,
+            "provinces": provinces, "counties": rng.sample(counties, min(n, len(counties))), "count": count,
             "reports": reports}
 
 
+LIST = re.compile(r"^/api/v1/reports/?$")
+AGENCY = re.compile(r"^/api/v1/agencies/\{([^}/]+)\}/?$")
+CHART = re.compile(r"^/api/v1/charts/\{([^}/]+)\}/?$")
+
+
+def _params(openapi: dict[str, Any], path: str) -> dict[str, dict[str, Any]]:
+    """The GET operation's parameters by name, each schema with its enum resolved ($ref, anyOf)."""
+    def resolve(schema: dict[str, Any]) -> dict[str, Any]:
+        if "$ref" in schema:
+            name = schema["$ref"].rsplit("/", 1)[-1]
+            return resolve(openapi.get("components", {}).get("schemas", {}).get(name, {}))
+        for alt in schema.get("anyOf", []):
+            r = resolve(alt)
+            if r.get("type") != "null":
+                return {**schema, **r}
+        return schema
+    op = openapi["paths"][path].get("get", {})
+    return {p["name"]: {**resolve(p.get("schema", {})), "in": p.get("in"), "required": p.get("required", False)}
+            for p in op.get("parameters", [])}
+
+
+def _measures(schema: dict[str, Any]) -> list[str]:
+    if schema.get("enum"):
+        return list(schema["enum"])
+    try:  # the declaration the chart endpoint reads (xxgk/templates/measures.toml)
+        sys.path.insert(0, str(ROOT))
+        from xxgk.corpus.explore_charts import measures
+
+        return list(measures())
+    except ImportError as e:
+        raise Failed(f"no measure list: the chart route declares no enum and {e}") from None
+
+
 def plan(kind: str, s: dict[str, Any], openapi: dict[str, Any], n: int, seed: int) -> list[dict[str, Any]]:
-    """The endpoints and n concrete URLs for each. The routes are the explorer's (xxgk/web/routes_explorer.py)."""
+    """The endpoints and n concrete URLs for each, found in the server's OpenAPI (the explorer's
+    routes, xxgk/web/routes_explorer.py): the report list with a random year, page and (half the
+    time) province; an agency by id (or code); a chart of a random measure, everywhere, in a
+    province or in a county, all years or one."""
     rng = random.Random(seed)
     if kind == "me":
         return [{"name": "GET /api/v1/me", "weight": 1, "urls": ["/api/v1/me"]}]
-    paths = set(openapi.get("paths", {}))
-    need = {"/api/v1/reports", "/api/v1/agencies/{agency_id}", "/api/v1/charts/{measure}"}
-    missing = need - paths
-    if missing:
-        raise Failed(f"the server has no {', '.join(sorted(missing))} (explorer routes not merged?); "
-                     f"try --endpoints me")
+    gets = [p for p, ops in openapi.get("paths", {}).items() if "get" in ops]
+    found = {name: next((p for p in gets if rx.match(p)), None) for name, rx in
+             (("list", LIST), ("agency", AGENCY), ("chart", CHART))}
+    if None in found.values():
+        missing = [LIST.pattern, AGENCY.pattern, CHART.pattern][list(found.values()).index(None)]
+        api = sorted(p for p in gets if p.startswith("/api/v1/"))
+        raise Failed(f"the server has no GET {missing} (explorer routes not merged?); its API: {', '.join(api)}; "
+                     f"--endpoints me tests the harness alone")
     years = s["years"]
+
+    # the report list
+    lp = _params(openapi, found["list"])
+    per_page = int(lp.get("per_page", {}).get("default", 50))
     list_urls = []
     for _ in range(n):
         y = rng.choice(years)
-        pages = max(1, s["per_year"].get(y, 0) // 50)
-        q = f"year={y}&page={rng.randint(1, min(pages, 200))}"
-        if rng.random() < 0.5:
-            q += f"&region={rng.choice(s['provinces'])}"
-        list_urls.append(f"/api/v1/reports?{q}")
-    agency_urls = [f"/api/v1/agencies/{a}" for a in s["agency_ids"][:n]]
-    chart_urls = [f"/api/v1/charts/applications?year={rng.choice(years)}&region={rng.choice(s['provinces'])}"
-                  for _ in range(n)]
-    return [{"name": "report list: GET /api/v1/reports", "weight": 1, "urls": list_urls},
-            {"name": "agency: GET /api/v1/agencies/{id}", "weight": 1, "urls": agency_urls},
-            {"name": "chart: GET /api/v1/charts/{measure}", "weight": 1, "urls": chart_urls}]
+        q: dict[str, Any] = {"year": y}
+        region = rng.choice(s["provinces"]) if "region" in lp and rng.random() < 0.5 else None
+        if region:
+            q["region"] = region
+        total = s["count"].get(f"{region or ''}|{y}", 0)
+        q["page"] = rng.randint(1, max(1, -(-total // per_page)))
+        list_urls.append(f"{found['list']}?{urlencode({k: v for k, v in q.items() if k in lp})}")
+
+    # an agency
+    ap = AGENCY.match(found["agency"])
+    assert ap is not None
+    by_code = "code" in ap.group(1) or _params(openapi, found["agency"]).get(ap.group(1), {}).get("type") == "string"
+    ids = s["agency_codes"] if by_code else s["agency_ids"]
+    agency_urls = [found["agency"].replace("{" + ap.group(1) + "}", quote(str(a), safe="")) for a in ids[:n]]
+
+    # a chart
+    cm = CHART.match(found["chart"])
+    assert cm is not None
+    cp = _params(openapi, found["chart"])
+    keys = _measures(cp.get(cm.group(1), {}))
+    chart_urls = []
+    for _ in range(n):
+        q = {}
+        where = rng.random()
+        if "region" in cp and where < 2 / 3:
+            q["region"] = rng.choice(s["provinces"] if where < 1 / 3 else s["counties"])
+        year_key = "years" if "years" in cp else "year"
+        if year_key in cp and rng.random() < 0.5:
+            q[year_key] = rng.choice(years)
+        path = found["chart"].replace("{" + cm.group(1) + "}", quote(rng.choice(keys), safe=""))
+        chart_urls.append(f"{path}?{urlencode(q)}" if q else path)
+    return [{"name": f"report list: GET {found['list']}", "weight": 1, "urls": list_urls},
+            {"name": f"agency: GET {found['agency']}", "weight": 1, "urls": agency_urls},
+            {"name": f"chart: GET {found['chart']}", "weight": 1, "urls": chart_urls}]
 
 
 def warm(base: str, token: str, endpoints: list[dict[str, Any]]) -> None:
-    """One request per endpoint before the run: each must answer 200."""
+    """Three requests per endpoint before the run (not counted): each must answer 200."""
     for e in endpoints:
-        url = e["urls"][0]
-        status, body = get(base + url, token, e.get("accept", "application/json"))
-        if status != 200:
-            raise Failed(f"{url} answered {status}: {body[:200].decode('utf-8', 'replace')}")
+        for url in e["urls"][:3]:
+            status, body = get(base + url, token, e.get("accept", "application/json"))
+            if status != 200:
+                raise Failed(f"{url} answered {status}: {body[:200].decode('utf-8', 'replace')}")
 
 
 def run_locust(base: str, token: str, plan_file: Path, users: int, rate: float, run_time: str,

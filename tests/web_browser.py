@@ -39,6 +39,7 @@ def free_port() -> int:
 
 class Server:
     def __init__(self, url: str, log: Path) -> None:
+        self.url = url
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.log = log

@@ -84,6 +84,8 @@ class CorpusReport(Base):
         UniqueConstraint("report_key", "version", name="uq_corpus_report_version"),
         Index("ix_corpus_report_year_current", "year", "current"),
         Index("ix_corpus_report_agency_year", "agency_id", "year"),
+        Index("ix_corpus_report_current_year_id", "current", "year", "id"),  # the explorer's pages (0005)
+        Index("ix_corpus_report_current_agency_year", "current", "agency_id", "year"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     content_hash: Mapped[str] = mapped_column(ForeignKey("blob.sha256"), unique=True)
@@ -126,6 +128,7 @@ class CorpusFinding(Base):
     """What the checker found in one report on its own."""
 
     __tablename__ = "corpus_finding"
+    __table_args__ = (Index("ix_corpus_finding_rule_report", "rule", "report_id"),)  # the explorer's rule filter (0005)
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("corpus_report.id", ondelete="CASCADE"), index=True)
     rule: Mapped[str] = mapped_column(String(80))

@@ -43,7 +43,7 @@ class Agency(Base):
     __tablename__ = "agency"
     id: Mapped[int] = mapped_column(primary_key=True)
     code: Mapped[str] = mapped_column(String(64), unique=True)
-    name: Mapped[str] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(200), index=True)  # index: the explorer sorts by name (0005)
     kind: Mapped[str] = mapped_column(String(20), default="department")  # department | government
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
     # The corpus's registry (xxgk.corpus.schema, migration 0003): where the agency is, its parent

@@ -144,6 +144,11 @@ def upgrade() -> None:
 
     # ### end Alembic commands ###
     _append_only()
+    # the corpus explorer's queries (xxgk/corpus/explore.py; bench/bench_explore.py --indexes)
+    op.create_index('ix_corpus_report_current_year_id', 'corpus_report', ['current', 'year', 'id'])
+    op.create_index('ix_corpus_report_current_agency_year', 'corpus_report', ['current', 'agency_id', 'year'])
+    op.create_index('ix_corpus_finding_rule_report', 'corpus_finding', ['rule', 'report_id'])
+    op.create_index('ix_agency_name', 'agency', ['name'])
 
 
 APPEND_ONLY = ("cell_confirmation", "review_step")
@@ -172,6 +177,10 @@ def _append_only() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_agency_name', table_name='agency')
+    op.drop_index('ix_corpus_finding_rule_report', table_name='corpus_finding')
+    op.drop_index('ix_corpus_report_current_agency_year', table_name='corpus_report')
+    op.drop_index('ix_corpus_report_current_year_id', table_name='corpus_report')
     if op.get_bind().dialect.name == "postgresql":
         for table in APPEND_ONLY:
             op.execute(f"DROP TRIGGER IF EXISTS {table}_no_update ON {table}")

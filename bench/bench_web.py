@@ -242,11 +242,13 @@ def _measures(schema: dict[str, Any]) -> list[str]:
         raise Failed(f"no measure list: the chart route declares no enum and {e}") from None
 
 
-def plan(kind: str, s: dict[str, Any], openapi: dict[str, Any], n: int, seed: int) -> list[dict[str, Any]]:
+def plan(kind: str, s: dict[str, Any], openapi: dict[str, Any], n: int, seed: int,
+         pages: bool = False) -> list[dict[str, Any]]:
     """The endpoints and n concrete URLs for each, found in the server's OpenAPI (the explorer's
     routes, xxgk/web/routes_explorer.py): the report list with a random year, page and (half the
     time) province; an agency by id (or code); a chart of a random measure, everywhere, in a
-    province or in a county, all years or one."""
+    province or in a county, all years or one. With ``pages``, also the HTML pages of the list and
+    of an agency (``/reports``, ``/agencies/{id}``: not in the OpenAPI) with the same parameters."""
     rng = random.Random(seed)
     if kind == "me":
         return [{"name": "GET /api/v1/me", "weight": 1, "urls": ["/api/v1/me"]}]
@@ -297,9 +299,15 @@ def plan(kind: str, s: dict[str, Any], openapi: dict[str, Any], n: int, seed: in
             q[year_key] = rng.choice(years)
         path = found["chart"].replace("{" + cm.group(1) + "}", quote(rng.choice(keys), safe=""))
         chart_urls.append(f"{path}?{urlencode(q)}" if q else path)
-    return [{"name": f"report list: GET {found['list']}", "weight": 1, "urls": list_urls},
-            {"name": f"agency: GET {found['agency']}", "weight": 1, "urls": agency_urls},
-            {"name": f"chart: GET {found['chart']}", "weight": 1, "urls": chart_urls}]
+    out = [{"name": f"report list: GET {found['list']}", "weight": 1, "urls": list_urls},
+           {"name": f"agency: GET {found['agency']}", "weight": 1, "urls": agency_urls},
+           {"name": f"chart: GET {found['chart']}", "weight": 1, "urls": chart_urls}]
+    if pages:
+        out += [{"name": "report list page: GET /reports", "weight": 1, "accept": "text/html",
+                 "urls": [u.replace(found["list"], "/reports", 1) for u in list_urls]},
+                {"name": "agency page: GET /agencies/{id}", "weight": 1, "accept": "text/html",
+                 "urls": [f"/agencies/{a}" for a in s["agency_ids"][:n]]}]
+    return out
 
 
 def warm(base: str, token: str, endpoints: list[dict[str, Any]]) -> None:
@@ -372,6 +380,8 @@ def main() -> None:
     ap.add_argument("--run-time", default="60s", help="locust --run-time of each run")
     ap.add_argument("--endpoints", choices=("explorer", "me"), default="explorer",
                     help="explorer: report list, agency, chart; me: /api/v1/me only (the harness alone)")
+    ap.add_argument("--pages", action="store_true",
+                    help="also the HTML pages /reports and /agencies/{id} (the same total rate over five endpoints)")
     ap.add_argument("--urls", type=int, default=2000, help="concrete URLs drawn per endpoint")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--start-timeout", type=float, default=900, help="seconds for the first start (migration)")
@@ -387,7 +397,7 @@ def main() -> None:
     token = None
     results = []
     for w in args.workers:
-        token, r = one_run(args, w, token, lambda api: plan(args.endpoints, s, api, args.urls, args.seed), out)
+        token, r = one_run(args, w, token, lambda api: plan(args.endpoints, s, api, args.urls, args.seed, args.pages), out)
         results.append(r)
     (out / "results.json").write_text(json.dumps({"machine": m, "reports": s["reports"], "rate": args.rate,
                                                    "users": args.users, "run_time": args.run_time,

@@ -376,3 +376,23 @@ def test_pdf_cell_opens_on_its_page_with_the_box_drawn(clerk) -> None:  # type: 
     assert a.size == b.size and ImageChops.difference(a, b).getbbox() is not None  # the box is drawn
     assert "<mark" in panel  # and the text view highlights it too
     assert clerk.get(f"{base}/page/999.png").status_code == 400
+
+
+def test_a_confirmation_belongs_to_its_upload_not_to_the_same_bytes_elsewhere(app) -> None:  # type: ignore[no-untyped-def]
+    """Two people upload the same file: one's confirmation never changes what the other sees."""
+    a = sign_in(TestClient(app), "agency_admin")
+    b = sign_in(TestClient(app), "approver")
+    ids = []
+    for c in (a, b):
+        r = c.post("/api/v1/checks", files={"files": ("001.txt", SEED_001, "text/plain")})
+        ids.append(r.json()["checks"][0]["id"])
+    ok = a.post(f"/api/v1/checks/{ids[0]}/cells/proactive.normative.issued/confirm", json={"value": 22})
+    assert ok.status_code == 200, ok.text
+    mine = a.get(f"/api/v1/checks/{ids[0]}").json()
+    theirs = b.get(f"/api/v1/checks/{ids[1]}").json()
+    assert mine["report"]["cells"]["proactive.normative.issued"] == 22
+    assert theirs["report"]["cells"]["proactive.normative.issued"] is None
+    assert "proactive.normative.issued" in theirs["report"]["ambiguous"]
+    with app.state.web.office.session() as s:
+        row = s.scalars(select(CellConfirmation).order_by(CellConfirmation.id.desc())).first()
+        assert row.subject == f"check:{ids[0]}" and row.actor == "agency_admin"

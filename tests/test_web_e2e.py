@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from web_browser import WIDTHS, no_horizontal_overflow, served, shoot, sign_in  # noqa: F401 - fixture
+from web_browser import WIDTHS, no_horizontal_overflow, served, shoot, sign_in, widest  # noqa: F401 - fixture
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -192,3 +192,26 @@ def test_explorer_chart_drawn_its_definition_and_data_downloaded(served: Any) ->
     assert not browser.outside, browser.outside
     assert not browser.console_errors, browser.console_errors
     assert any("/static/vendor/echarts.min.js" in u for u in browser.requests)
+
+
+def test_every_main_page_at_both_widths(served: Any) -> None:  # noqa: F811
+    """The pages a supervisor and an officer use, photographed at 1280 and 390 px; none makes the
+    page itself scroll sideways (wide tables scroll inside their frame)."""
+    server, browser, made = served
+    for width in WIDTHS:
+        ctx = browser.context(width)
+        page = browser.page(ctx)
+        sign_in(page, server.base, "sup")
+        page.goto(server.base + "/reports")
+        report = page.locator("table.grid tbody tr td a[href^='/reports/']").first.get_attribute("href")
+        agency = page.locator("table.grid tbody tr td a[href^='/agencies/']").first.get_attribute("href")
+        for name, path in (("home", "/"), ("check-upload", "/check"), ("reports", "/reports"), ("agency", agency),
+                           ("report", report), ("report-source", f"{report}/source"), ("explore", "/explore"),
+                           ("desk", "/desk"), ("cases", "/cases"), ("account", "/account")):
+            page.goto(server.base + path)
+            assert page.locator("h1").count() == 1, path
+            assert no_horizontal_overflow(page), f"{path} scrolls sideways at {width} px: {widest(page)}"
+            shoot(page, name)
+        ctx.close()
+    assert not browser.outside, browser.outside
+    assert not browser.console_errors, browser.console_errors

@@ -138,6 +138,13 @@ def no_horizontal_overflow(page: Any) -> bool:
     return bool(page.evaluate("document.documentElement.scrollWidth <= window.innerWidth + 1"))
 
 
+def widest(page: Any) -> str:
+    """The elements sticking out on the right, for a failure message."""
+    return str(page.evaluate("""() => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1 && !e.closest('.table-wrap'))
+        .slice(0, 5).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""))
+
+
 @pytest.fixture(scope="module")
 def served(web_demo: Any, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Browser, dict]]:
     sync_api = need_browser()

@@ -28,7 +28,7 @@ ACTION_NAMES = {
     "create": "新建", "permission": "权限变更", "activate": "启用", "deactivate": "停用", "password": "重设密码",
     "sign_in": "登录", "sign_in_failed": "登录失败", "sign_in_limited": "登录受限（失败过多）", "sign_out": "退出",
     "totp_failed": "动态口令错误", "totp_enabled": "启用动态口令", "sign_in_totp": "动态口令验证通过",
-    "revoke": "吊销", "confirm": "人工确认", "upload": "上传", "step": "整改步骤", "update": "修改", "delete": "删除",
+    "revoke": "吊销", "confirm": "人工确认", "open": "发起整改", "upload": "上传", "step": "整改步骤", "update": "修改", "delete": "删除",
 }
 ENTITY_NAMES = {"user": "用户", "api_token": "API 令牌", "checked_report": "核查报告", "cell_confirmation": "单元格确认",
                 "review_case": "整改事项", "request": "申请", "setting": "设置", "document": "文件", "action": "台账"}

@@ -125,8 +125,9 @@ def number(v: float | None) -> Number | None:
     return int(v) if float(v).is_integer() else float(v)
 
 
-def confirmations(s: Session, content_hash: str) -> list[dict[str, Any]]:
-    rows = s.scalars(select(CellConfirmation).where(CellConfirmation.content_hash == content_hash)
+def confirmations(s: Session, subject: str) -> list[dict[str, Any]]:
+    """The confirmations of one subject (``check:ID`` or ``report:ID``), oldest first."""
+    rows = s.scalars(select(CellConfirmation).where(CellConfirmation.subject == subject)
                      .order_by(CellConfirmation.id))
     return [{"id": c.id, "cell": c.cell, "value": number(c.value), "candidates": list(c.candidates or []),
              "actor": c.actor, "at": c.at.isoformat(timespec="seconds")} for c in rows]
@@ -174,7 +175,7 @@ def parse_value(text: str | None) -> Number | None:
 
 
 def confirm(s: Session, accounts: Any, checked: Checked, cell: str, value: Number | None, *, actor: str,
-            agency_id: int | None = None) -> CellConfirmation:
+            subject: str, agency_id: int | None = None) -> CellConfirmation:
     """Record ``actor``'s reading of an ambiguous cell (inside ``office.writing()``): the value
     must be one of the candidates the reader listed (None only if the cell may be empty)."""
     raw = checked.raw or checked.report
@@ -188,13 +189,13 @@ def confirm(s: Session, accounts: Any, checked: Checked, cell: str, value: Numbe
         shown = "、".join("空白" if c is None else str(c) for c in cands)
         raise XxgkError("not-a-candidate", f"所填数值不在候选值之中（候选值：{shown}）",
                         f"the value is not one of the candidates ({', '.join(map(str, cands))})")
-    row = CellConfirmation(content_hash=checked.content_hash, cell=cell,
+    row = CellConfirmation(subject=subject, content_hash=checked.content_hash, cell=cell,
                            value=None if value is None else float(value), candidates=cands, actor=actor,
                            at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
     s.add(row)
     s.flush()
     accounts.audit(s, actor, "cell_confirmation", row.id, "confirm", agency_id=agency_id,
-                   after={"content_hash": checked.content_hash, "cell": cell, "value": value, "candidates": cands,
+                   after={"subject": subject, "content_hash": checked.content_hash, "cell": cell, "value": value, "candidates": cands,
                           "name": checked.name[:MAX_NAME]})
     return row
 

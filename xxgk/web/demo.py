@@ -73,6 +73,21 @@ def _pool() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=max(1, min(4, os.cpu_count() or 1)), mp_context=ctx)
 
 
+def _agency_with_errors(office: Office, regions: set[str]) -> str | None:
+    """An agency of the region whose current report has errors: the demo's agency account then has
+    something for the supervisor to send it (整改)."""
+    from sqlalchemy import select
+
+    from xxgk.corpus.schema import CorpusReport
+    from xxgk.office.db import Agency
+
+    with office.session() as s:
+        rows = s.execute(select(Agency.code, Agency.region_code).join(CorpusReport, CorpusReport.agency_id == Agency.id)
+                         .where(CorpusReport.current.is_(True), CorpusReport.errors > 0)
+                         .order_by(CorpusReport.year.desc(), CorpusReport.errors.desc(), Agency.code)).all()
+    return next((code for code, region in rows if region in regions), None)
+
+
 def first_start(office: Office, store: CorpusStore, accounts: Accounts, *, demo: bool,
                 credentials: Path | None) -> list[DemoAccount]:
     """Create the first administrator (and, with ``demo``, the demo data and one account per role)."""
@@ -92,10 +107,12 @@ def first_start(office: Office, store: CorpusStore, accounts: Accounts, *, demo:
         populate(office)
         regions, agencies = store.registry()
         region = next(r for r in regions if r.code == province)
-        agency = next(a for a in agencies if a.region in store.subtree(province))
+        inside = store.subtree(province)
+        agency = _agency_with_errors(office, inside) or next(a.code for a in agencies if a.region in inside)
         add("admin", "admin", "全国", display_name="系统管理员")
         add("supervisor", "supervisor", region.name, display_name="督查员（演示）", region=province)
-        add("agency", "agency_admin", agency.name, display_name="机关管理员（演示）", agency=agency.code)
+        name = next(a.name for a in agencies if a.code == agency)
+        add("agency", "agency_admin", name, display_name="机关管理员（演示）", agency=agency)
         add("researcher", "researcher", "全国（已发布数据）", display_name="研究人员（演示）")
     if credentials is not None:
         text = "".join(f"{a.username}\t{a.password}\t{a.role}\t{a.scope}\n" for a in made)

@@ -79,12 +79,15 @@ class CheckedReport(Base):
 
 
 class CellConfirmation(Base):
-    """A person's reading of an ambiguous cell of a document (by its content hash): the newest
-    confirmation of a cell is applied wherever the document is shown. Append-only."""
+    """A person's reading of an ambiguous cell of one subject — an upload (``check:ID``, its
+    owner's) or a stored report (``report:ID``, confirmed in scope): the newest confirmation of a
+    cell is applied where that subject is shown, never to another upload of the same bytes.
+    Append-only."""
 
     __tablename__ = "cell_confirmation"
-    __table_args__ = (Index("ix_cell_confirmation_doc", "content_hash", "cell"),)
+    __table_args__ = (Index("ix_cell_confirmation_subject", "subject", "cell"),)
     id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(40))
     content_hash: Mapped[str] = mapped_column(String(64))
     cell: Mapped[str] = mapped_column(String(80))
     value: Mapped[float | None] = mapped_column(Float)

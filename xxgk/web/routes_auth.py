@@ -179,6 +179,14 @@ def users_active(request: Request, username: str, p: Annotated[Principal, Depend
     return RedirectResponse("/admin/users", status_code=303)
 
 
+def _action_name(action: str) -> str:
+    if action.startswith("step:"):
+        from xxgk.web.review import STATES
+
+        return f"整改：{STATES.get(action[5:], action[5:])}"
+    return ACTION_NAMES.get(action, action)
+
+
 def audit_rows(request: Request, limit: int = 200, entity: str | None = None) -> list[dict[str, Any]]:
     with web(request).office.session() as s:
         q = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(min(max(limit, 1), 1000))
@@ -186,7 +194,7 @@ def audit_rows(request: Request, limit: int = 200, entity: str | None = None) ->
             q = q.where(AuditEntry.entity == entity)
         return [{"id": a.id, "at": a.at.isoformat(sep=" ", timespec="seconds"), "actor": a.actor, "entity": a.entity,
                  "entity_id": a.entity_id, "action": a.action, "agency_id": a.agency_id,
-                 "action_name": ACTION_NAMES.get(a.action, a.action), "entity_name": ENTITY_NAMES.get(a.entity, a.entity),
+                 "action_name": _action_name(a.action), "entity_name": ENTITY_NAMES.get(a.entity, a.entity),
                  "after": a.after, "before": a.before} for a in s.scalars(q)]
 
 

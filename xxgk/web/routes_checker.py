@@ -96,7 +96,7 @@ def corpus_subject(request: Request, p: Principal, sid: int) -> Subject:
 
 def open_subject(request: Request, subject: Subject) -> checking.Checked:
     with web(request).office.session() as s:
-        confs = checking.confirmations(s, subject.content_hash)
+        confs = checking.confirmations(s, f"{subject.kind}:{subject.id}")
     return checking.open_checked(subject.data, subject.name, confs)
 
 
@@ -107,7 +107,7 @@ def confirm_cell(request: Request, p: Principal, subject: Subject, cell: str, va
     checked = open_subject(request, subject)
     with app.office.writing() as s:
         checking.confirm(s, app.accounts, checked, cell, checking.parse_value(value), actor=p.username,
-                         agency_id=subject.agency_id)
+                         subject=f"{subject.kind}:{subject.id}", agency_id=subject.agency_id)
     return open_subject(request, subject)
 
 

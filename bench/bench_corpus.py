@@ -2,6 +2,8 @@
 
     python bench/bench_corpus.py --reports 100000                 # local engine and a Dask cluster
     python bench/bench_corpus.py --reports 10000 --engine local   # one engine only
+    python bench/bench_corpus.py --engine local --no-questions --keep-db /work/bench-data/corpus-100k.db
+                                                                  # build the web load test's database
 
 1. ``xxgk corpus make-demo`` writes a synthetic country of N text reports (cached in the temp folder).
 2. For each engine, a fresh SQLite database: the registry imported, then
@@ -183,12 +185,15 @@ def main() -> None:
     ap.add_argument("--reports", type=int, default=100_000)
     ap.add_argument("--engine", choices=("local", "dask", "both"), default="both")
     ap.add_argument("--workers", type=int, default=os.cpu_count() or 1)
+    ap.add_argument("--keep-db", type=Path, metavar="PATH",
+                    help="keep the last engine's database at PATH (bench/bench_web.py's corpus) instead of deleting it")
+    ap.add_argument("--no-questions", action="store_true", help="ingest only: skip the supervisor's questions")
     args = ap.parse_args()
     demo = country(args.reports)
     work = Path(tempfile.mkdtemp(prefix="xxgk-bench-corpus-"))
     engines = ("local", "dask") if args.engine == "both" else (args.engine,)
     rows = [ingest(e, demo / "reports", demo / "registry", work / f"{e}.db", args.workers) for e in engines]
-    qs = questions(work / f"{engines[-1]}.db", demo, work / "lake")
+    qs = [] if args.no_questions else questions(work / f"{engines[-1]}.db", demo, work / "lake")
     lake_mb = sum(f.stat().st_size for f in (work / "lake").rglob("*") if f.is_file()) / 2**20
     print(f"Machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
           f"{platform.system()} {platform.release()}, load average {os.getloadavg()[0]:.1f}\n")
@@ -198,11 +203,19 @@ def main() -> None:
     for r in rows:
         print(f"| {r['engine']} | {r['stored']:,} | {r['failed']} | {r['wall']:.0f} | {r['rate']:.0f} | "
               f"{r['client_mb']:.0f} | {r['worker_mb']:.0f} | {r['db_mb']:.0f} |")
-    print(f"\nParquet export: {lake_mb:.0f} MB\n")
-    print("| question | seconds |")
-    print("|---|---|")
-    for label, secs in qs:
-        print(f"| {label} | {secs:.1f} |")
+    if qs:
+        print(f"\nParquet export: {lake_mb:.0f} MB\n")
+        print("| question | seconds |")
+        print("|---|---|")
+        for label, secs in qs:
+            print(f"| {label} | {secs:.1f} |")
+    if args.keep_db:
+        args.keep_db.parent.mkdir(parents=True, exist_ok=True)
+        for suffix in ("", "-wal", "-shm"):
+            src = work / f"{engines[-1]}.db{suffix}"
+            if src.exists():
+                shutil.move(src, f"{args.keep_db}{suffix}")
+        print(f"\nDatabase kept: {args.keep_db}")
     shutil.rmtree(work, ignore_errors=True)
 
 

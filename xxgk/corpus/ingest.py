@@ -332,6 +332,8 @@ def ingest(sources: Iterable[str | os.PathLike[str]], url: str | None = None, *,
         try:
             run.fail(refused)
             _drive(run, refs, max_bytes)
+            if summary.stored:
+                store.analyze()
         except DBAPIError as e:  # the database went away (disk full, server down): rerun resumes
             first = str(e.orig).strip().splitlines()[0] if str(e.orig).strip() else type(e).__name__
             raise XxgkError("database", f"写入数据库失败，已停止（重新运行即可从中断处继续）：{first}",

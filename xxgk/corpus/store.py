@@ -176,6 +176,16 @@ class CorpusStore:
     def close(self) -> None:
         self.engine.dispose()
 
+    def analyze(self) -> None:
+        """Refresh the planner's table statistics after many writes (SQLite: ANALYZE over a
+        sample, a second or so at 10⁵ reports; PostgreSQL's autovacuum keeps its own)."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        with self.engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA analysis_limit=1000")
+            conn.exec_driver_sql("ANALYZE")
+            conn.commit()
+
     def __enter__(self) -> CorpusStore:
         return self
 

@@ -57,6 +57,7 @@ def load_demo_corpus(store: CorpusStore, *, reports: int = DEMO_REPORTS, seed: i
                     batch = []
             if batch:
                 stored += len(store.store_many(batch))  # type: ignore[arg-type]
+        store.analyze()
         provinces = sorted(r.code for r in reg.regions.values() if r.level == "province")
     return stored, provinces[0]
 

@@ -5,11 +5,44 @@ scope of the signed-in user as the corpus queries take it."""
 from __future__ import annotations
 
 import json
-from typing import Any
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from xxgk.corpus.explore_charts import ChartData, RegionTree
 from xxgk.web.accounts import Principal
 from xxgk.web.policy import AGENCY_ROLES, Scope
+
+T = TypeVar("T")
+
+
+class FigureCache:
+    """Charts and trees of the corpus, kept for a minute and while no report has been stored since
+    (the newest report id is part of the key): the national share measures scan every report, and
+    many people ask for the same few figures. Bounded (least recently used go first)."""
+
+    def __init__(self, size: int = 256, ttl: float = 60.0) -> None:
+        self.size, self.ttl = size, ttl
+        self._items: OrderedDict[tuple[Any, ...], tuple[float, Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[Any, ...], make: Callable[[], T]) -> T:
+        now = time.monotonic()
+        with self._lock:
+            hit = self._items.get(key)
+            if hit is not None and now - hit[0] < self.ttl:
+                self._items.move_to_end(key)
+                return hit[1]  # type: ignore[no-any-return]
+        value = make()
+        with self._lock:
+            self._items[key] = (now, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
 
 PALETTE = ["#1d4f91", "#b3171b", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#8d6e63", "#546e7a"]
 

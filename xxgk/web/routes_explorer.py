@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import RedirectResponse, Response
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 
 from xxgk.agency import KIND_ZH
@@ -29,6 +29,23 @@ from xxgk.web.deps import Refused, in_scope, need, scope_of, web
 from xxgk.web.policy import AGENCY_ROLES
 
 router = APIRouter()
+FIGURES = view.FigureCache()
+
+
+def _corpus_version(request: Request) -> int:
+    """The newest stored report's id: a new ingest changes it (index lookup)."""
+    from sqlalchemy import func
+
+    with web(request).office.session() as s:
+        return int(s.scalar(select(func.max(CorpusReport.id))) or 0)
+
+
+def _json(value: Any) -> Response:
+    """JSON of dataclasses straight through pydantic's serializer (dates as ISO strings)."""
+    return Response(_ADAPTER.dump_json(value), media_type="application/json")
+
+
+_ADAPTER: TypeAdapter[Any] = TypeAdapter(Any)
 Reader = Annotated[Principal, Depends(need("corpus.read"))]
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
 
@@ -105,8 +122,8 @@ def api_reports(request: Request, p: Reader, region: str | None = None, kind: st
     query = _query(region=region, kind=kind, level=level, year=year, template=template, rule=rule,
                    severity=severity, q=q, late=late, sort=sort, page=page, per_page=per_page)
     result = _page(request, p, query)
-    return jsonable_encoder({"total": result.total, "page": result.page, "per_page": result.per_page,
-                             "pages": result.pages, "rows": [dataclasses.asdict(r) for r in result.rows]})
+    return _json({"total": result.total, "page": result.page, "per_page": result.per_page,
+                  "pages": result.pages, "rows": result.rows})
 
 
 # ---------------------------------------------------------------- an agency's years
@@ -134,7 +151,7 @@ def agency_page(request: Request, agency_id: int, p: Reader, all: int = 0) -> Re
 @router.get("/api/v1/agencies/{agency_id}", tags=["报告库"])
 def api_agency(request: Request, agency_id: int, p: Reader, all: bool = False) -> Any:
     """一个机关历年报告并列、年度间变化与各年核查意见 / an agency's years side by side."""
-    return jsonable_encoder(dataclasses.asdict(_history(request, p, agency_id, all)))
+    return _json(_history(request, p, agency_id, all))
 
 
 # ---------------------------------------------------------------- charts
@@ -145,9 +162,13 @@ def _chart(request: Request, p: Principal, measure: str, region: str | None, kin
     scope = scope_of(request, p)
     if region and not scope.region(region):
         raise Refused(403, "out-of-scope", "超出您的数据范围", "outside your scope")
+    allowed = view.regions_for(p, scope)
+    key = ("chart", _corpus_version(request), measure, region or None, kind or None, by,
+           None if allowed is None else frozenset(allowed))
     try:
-        return charts.chart(web(request).store, measure, region=region or None, kind=kind or None,
-                            allowed_regions=view.regions_for(p, scope), by="category" if by == "category" else "year")
+        return FIGURES.get(key, lambda: charts.chart(
+            web(request).store, measure, region=region or None, kind=kind or None, allowed_regions=allowed,
+            by="category" if by == "category" else "year"))
     except XxgkError as e:
         raise Refused(404, e.code, e.message, e.message_en) from None
 
@@ -157,9 +178,12 @@ def _tree(request: Request, p: Principal, measure: str, region: str | None, year
     scope = scope_of(request, p)
     if region and not scope.region(region):
         raise Refused(403, "out-of-scope", "超出您的数据范围", "outside your scope")
+    allowed = view.regions_for(p, scope)
+    key = ("tree", _corpus_version(request), measure, region or None, year, kind or None, category or None,
+           None if allowed is None else frozenset(allowed))
     try:
-        return charts.region_tree(web(request).store, region or None, year, measure, view.regions_for(p, scope),
-                                  kind=kind or None, category=category or None)
+        return FIGURES.get(key, lambda: charts.region_tree(
+            web(request).store, region or None, year, measure, allowed, kind=kind or None, category=category or None))
     except XxgkError as e:
         raise Refused(404, e.code, e.message, e.message_en) from None
 
@@ -213,11 +237,11 @@ def api_measures(p: Reader) -> Any:
 def api_chart(request: Request, measure: str, p: Reader, region: str | None = None, kind: str | None = None,
               by: Literal["year", "category"] = "year") -> Any:
     """一个指标按年度（或类别）的数值、样本量与口径 / a measure by year, with n and its definition."""
-    return jsonable_encoder(dataclasses.asdict(_chart(request, p, measure, region, kind, by)))
+    return _json(_chart(request, p, measure, region, kind, by))
 
 
 @router.get("/api/v1/trees/{measure}", tags=["统计图表"])
 def api_tree(request: Request, measure: str, p: Reader, region: str | None = None, year: int | None = None,
              kind: str | None = None, category: str | None = None) -> Any:
     """下级地区按指标着色与排名（样本量不足者不排名）/ the children regions by a measure, ranked above n."""
-    return jsonable_encoder(dataclasses.asdict(_tree(request, p, measure, region, year, kind, category)))
+    return _json(_tree(request, p, measure, region, year, kind, category))

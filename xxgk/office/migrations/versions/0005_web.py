@@ -150,6 +150,9 @@ def upgrade() -> None:
     op.create_index('ix_corpus_report_current_agency_year', 'corpus_report', ['current', 'agency_id', 'year'])
     op.create_index('ix_corpus_finding_rule_report', 'corpus_finding', ['rule', 'report_id'])
     op.create_index('ix_agency_name', 'agency', ['name'])
+    if op.get_bind().dialect.name == "sqlite":  # statistics, so the planner uses the indexes above
+        op.execute("PRAGMA analysis_limit=1000")
+        op.execute("ANALYZE")
 
 
 APPEND_ONLY = ("cell_confirmation", "review_step")

@@ -413,7 +413,8 @@ def agency_years(store: CorpusStore, agency_id: int, allowed_regions: set[str] |
         versions = dict(conn.execute(select(R.c.year, func.count()).where(R.c.agency_id == agency_id)
                                      .group_by(R.c.year)).all())
         ids = [r.id for r in reports]
-        cells = read_cells(conn, ids)
+        shown = _cells_shown([r.template for r in reports] or ["2021"], all_cells)
+        cells = read_cells(conn, ids, None if all_cells else shown)
         found: dict[int, list[FindingRow]] = {i: [] for i in ids}
         titles = _rule_titles()
         for f in conn.execute(select(F.c.report_id, F.c.rule, F.c.severity, F.c.message)
@@ -429,7 +430,7 @@ def agency_years(store: CorpusStore, agency_id: int, allowed_regions: set[str] |
         labels.update(cell_labels(tid))
     values = {r.id: {c: number(v) for c, v, _ in cells[r.id]} for r in reports}
     rows = []
-    for cid in _cells_shown(templates, all_cells):
+    for cid in shown:
         vals = [values[r.id].get(cid) for r in reports]
         row = CellRow(cid, *labels[cid], vals)
         for i in range(1, len(reports)):

@@ -3,7 +3,7 @@ current reports in chunks for an export (each chunk one query per table, never t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, select
@@ -19,11 +19,15 @@ CHUNK = 500
 LEVEL_COLUMNS = ("province", "city", "county", "township")
 
 
-def read_cells(conn: Connection, ids: list[int]) -> dict[int, list[tuple[str, float | None, str]]]:
+def read_cells(conn: Connection, ids: list[int], only: Sequence[str] | None = None
+               ) -> dict[int, list[tuple[str, float | None, str]]]:
+    """Cells of the reports ``ids`` (only the cells ``only``, if given)."""
     out: dict[int, list[tuple[str, float | None, str]]] = {i: [] for i in ids}
     for i in range(0, len(ids), CHUNK):
         q = select(CorpusCell.report_id, CorpusCell.cell, CorpusCell.value, CorpusCell.status).where(
             CorpusCell.report_id.in_(ids[i:i + CHUNK]))
+        if only is not None:
+            q = q.where(CorpusCell.cell.in_(list(only)))
         for r in conn.execute(q):
             out[r.report_id].append((r.cell, r.value, r.status))
     return out

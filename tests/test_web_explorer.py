@@ -77,7 +77,7 @@ def test_agency_page_side_by_side_and_scope(env) -> None:  # type: ignore[no-unt
 
         from xxgk.office.db import Agency
 
-        ids = dict(s.execute(select(Agency.code, Agency.id)).tuples().all())
+        ids = {c: i for c, i in s.execute(select(Agency.code, Agency.id))}
     sup = sign_in(TestClient(app), "sup")
     h = ex.agency_years(store, ids[mine.code], None)
     assert h is not None and h.years

@@ -184,7 +184,7 @@ class Accounts:
 
     def users(self) -> list[dict[str, Any]]:
         with self.office.session() as s:
-            names = dict(s.execute(select(Agency.id, Agency.name)).tuples().all())
+            names = {i: n for i, n in s.execute(select(Agency.id, Agency.name))}
             return [user_view(u, names) for u in s.scalars(select(WebUser).order_by(WebUser.id))]
 
     def count(self) -> int:
